@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+# kvm-vsm: user-facing targets. The module itself is described in Kbuild.
+
+KVER	?= $(shell uname -r)
+KDIR	?= /lib/modules/$(KVER)/build
+PREFIX	?= /usr/local
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+
+.PHONY: all module clean lint check demo deb tools install help
+
+all: module tools
+
+# W=1 with -Werror (Kbuild): warnings are errors.
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+tools:
+	$(MAKE) -C tools
+
+# sparse (C=2) and checkpatch --strict against every kernel under test.
+lint:
+	scripts/lint.sh
+
+# The whole test suite: static checks, then both stock kernels in QEMU.
+check:
+	scripts/check.sh
+
+# Boot the stock-kernel guest, load the module, show it answering.
+demo:
+	scripts/demo.sh
+
+# Debian package: DKMS source, udev rule, uapi header.
+deb:
+	scripts/mkdeb.sh
+
+install: tools
+	$(MAKE) -C tools install PREFIX=$(PREFIX)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C tools clean
+	rm -rf build/out
+
+help:
+	@echo "make [module|tools|lint|check|demo|deb|install|clean]  (KVER=$(KVER))"

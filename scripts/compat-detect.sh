@@ -1,0 +1,19 @@
+#!/bin/sh
+# Print -D flags for src/compat.h, from what the target kernel provides:
+# its headers ($1 = srctree) and its exports ($2 = objtree/Module.symvers).
+# Version numbers are never used: distributions backport KVM changes.
+srctree=$1
+objtree=$2
+
+has_export() {
+	grep -qE "^0x[0-9a-f]+[[:space:]]+$1[[:space:]]" "$objtree/Module.symvers" 2>/dev/null
+}
+has_text() {
+	grep -qE "$2" "$srctree/$1" 2>/dev/null
+}
+
+# struct fd became opaque, read through fd_file() (6.12).
+has_text include/linux/file.h 'define fd_file\(' && printf ' -DKVM_VSM_HAVE_FD_FILE'
+# kvm.ko sanity: the one symbol every kvm-vsm feature relies on.
+has_export file_is_kvm && printf ' -DKVM_VSM_HAVE_FILE_IS_KVM'
+echo

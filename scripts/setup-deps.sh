@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install what the build and the QEMU test rig need, from Debian's archive only.
+# bookworm-backports is added for the 6.12 kernel; never trixie or sid.
+set -eu
+
+PKGS="qemu-system-x86 busybox-static kmod libkmod-dev pkg-config dkms sparse
+cpio xz-utils zstd gcc make libc6-dev bc flex bison libelf-dev
+linux-headers-amd64 linux-source-6.1"
+BPO_PKGS="linux-headers-6.12-amd64 linux-source-6.12"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup-deps: must run as root (apt-get)" >&2
+	exit 1
+fi
+
+bpo_listed() {
+	grep -rqsE '(^|[[:space:]])bookworm-backports([[:space:]]|$)' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+missing=""
+for p in $PKGS $BPO_PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+export DEBIAN_FRONTEND=noninteractive
+if ! bpo_listed; then
+	echo "setup-deps: adding bookworm-backports to apt sources"
+	cat > /etc/apt/sources.list.d/kvm-vsm-backports.sources <<SRC
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $PKGS >/dev/null
+apt-get install -y -qq --no-install-recommends -t bookworm-backports $BPO_PKGS >/dev/null
+echo "setup-deps: installed$missing"

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Read by make together with the KVM selftests' own Makefile:
+#   make -C <linux-source>/tools/testing/selftests/kvm \
+#        -f Makefile -f <this file> VSM_TESTS=... VSM_OUT=... targets
+# so that libkvm and our tests are compiled with exactly the flags and
+# include paths that kernel release uses for its own KVM selftests.
+
+VSM_CFLAGS := -Werror -DVSM_VERSION='"$(VSM_VERSION)"' -I$(VSM_TESTS) -I$(VSM_TESTS)/../include/uapi -U_GNU_SOURCE -D_GNU_SOURCE
+
+$(VSM_OUT)/libkvm.a: $(LIBKVM_OBJS)
+	$(AR) crs $@ $^
+
+$(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_TESTS)/vsm_test.h $(VSM_OUT)/libkvm.a
+	$(CC) $(CFLAGS) $(VSM_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) \
+		$< $(VSM_OUT)/libkvm.a $(LDLIBS) $(VSM_LDLIBS) -o $@
