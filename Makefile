@@ -10,9 +10,15 @@ VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
 all: module tools
 
+# Kbuild writes objects beside the sources and `make clean` with M= deletes
+# every *.ko below M, so the module is built in a copy under build/.
+MODDIR	:= $(CURDIR)/build/module/$(KVER)
+
 # W=1 with -Werror (Kbuild): warnings are errors.
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	scripts/stage-module.sh $(MODDIR)
+	$(MAKE) -C $(KDIR) M=$(MODDIR) W=1 modules
+	@echo "built $(MODDIR)/kvm-vsm.ko"
 
 tools:
 	$(MAKE) -C tools
@@ -37,9 +43,8 @@ install: tools
 	$(MAKE) -C tools install PREFIX=$(PREFIX)
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C tools clean
-	rm -rf build/out
+	rm -rf build/module build/out build/tools
 
 help:
 	@echo "make [module|tools|lint|check|demo|deb|install|clean]  (KVER=$(KVER))"

@@ -6,6 +6,7 @@ set -eu
 PKGS="qemu-system-x86 busybox-static kmod libkmod-dev pkg-config dkms sparse
 cpio xz-utils zstd gcc make libc6-dev bc flex bison libelf-dev
 linux-headers-amd64 linux-source-6.1"
+# 6.12: first from bookworm-backports, now also in bookworm-security.
 BPO_PKGS="linux-headers-6.12-amd64 linux-source-6.12"
 
 if [ "$(id -u)" != 0 ]; then
@@ -37,6 +38,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends $PKGS >/dev/null
-apt-get install -y -qq --no-install-recommends -t bookworm-backports $BPO_PKGS >/dev/null
+# No -t: 6.12 kernels also reach bookworm through bookworm-security, and
+# pinning backports would pick its older build over the security update.
+apt-get install -y -qq --no-install-recommends $PKGS $BPO_PKGS >/dev/null
 echo "setup-deps: installed$missing"

@@ -61,7 +61,7 @@ static int cpu_flag(const char *flag)
 		if (strncmp(line, "flags", 5))
 			continue;
 		line[strcspn(line, "\n")] = ' ';
-		found = strstr(line, pat) != NULL;
+		found = !!strstr(line, pat);
 	}
 	if (f)
 		fclose(f);
@@ -96,7 +96,7 @@ TEST_F(dev, unknown_ioctls_enotty)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], 0)) TH_LOG("cmd %#lx", cmds[i]);
 		EXPECT_EQ(ENOTTY, errno) TH_LOG("cmd %#lx", cmds[i]);

@@ -97,8 +97,8 @@ TEST(hyperv_hypercall_page)
 	run_to(_metadata, vcpu, &uc, UCALL_SYNC);
 	ASSERT_EQ(STAGE_PAGE_READY, uc.args[1]);
 	hva = addr_gva2hva(vm, page);
-	EXPECT_EQ(0, memcmp(hva, insn, 3)) TH_LOG("page: %02x %02x %02x",
-						 hva[0], hva[1], hva[2]);
+	EXPECT_EQ(0, memcmp(hva, insn, 3))
+		TH_LOG("page: %02x %02x %02x", hva[0], hva[1], hva[2]);
 	EXPECT_EQ(0xc3, hva[3]);	/* ret */
 
 	run_to(_metadata, vcpu, &uc, UCALL_SYNC);

@@ -26,12 +26,19 @@ static int kallsyms_count(const char *tag)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, tag) != NULL;
+		n += !!strstr(line, tag);
 	fclose(f);
 	return n;
 }
 
-TEST(load_by_name)
+/* Cycles of xz-compressed, signature-checked loads take a while under TCG. */
+#define MODULE_TEST_TIMEOUT	600
+
+FIXTURE(mod) {};
+FIXTURE_SETUP(mod) {}
+FIXTURE_TEARDOWN(mod) {}
+
+TEST_F_TIMEOUT(mod, load_by_name, MODULE_TEST_TIMEOUT)
 {
 	char version[64] = "";
 	FILE *f;
@@ -52,7 +59,7 @@ TEST(load_by_name)
 	EXPECT_STREQ(VSM_VERSION, version);
 }
 
-TEST(load_unload_100)
+TEST_F_TIMEOUT(mod, load_unload_100, MODULE_TEST_TIMEOUT)
 {
 	int warn0 = vsm_kmsg_count("kvm-vsm");
 	long kvm_ref0;
@@ -78,7 +85,7 @@ TEST(load_unload_100)
 }
 
 /* Without kvm_amd/kvm_intel: -ENODEV, one log line, no device left. */
-TEST(refuse_without_vendor)
+TEST_F_TIMEOUT(mod, refuse_without_vendor, MODULE_TEST_TIMEOUT)
 {
 	const char *msg = "no KVM vendor module is active";
 	const char *vendor = vendor_module();

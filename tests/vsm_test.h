@@ -36,8 +36,8 @@ static inline int vsm_mod_load(const char *name)
 	kmod_list_foreach(it, list) {
 		struct kmod_module *mod = kmod_module_get_module(it);
 
-		r = kmod_module_probe_insert_module(mod,
-				KMOD_PROBE_IGNORE_LOADED, NULL, NULL, NULL, NULL);
+		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_LOADED,
+						    NULL, NULL, NULL, NULL);
 		kmod_module_unref(mod);
 		if (r)
 			break;

@@ -41,9 +41,8 @@ static int load_one(struct kmod_ctx *ctx, const char *what)
 	}
 	kmod_list_foreach(it, list) {
 		mod = kmod_module_get_module(it);
-		r = kmod_module_probe_insert_module(mod,
-				KMOD_PROBE_IGNORE_LOADED, NULL, NULL, NULL,
-				NULL);
+		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_LOADED,
+						    NULL, NULL, NULL, NULL);
 		kmod_module_unref(mod);
 		if (r)
 			break;

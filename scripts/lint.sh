@@ -1,0 +1,51 @@
+#!/bin/sh
+# Static checks: sparse (C=2, W=1) against every kernel under test, and
+# checkpatch.pl --strict from Debian's linux-source, on all our C sources.
+# Prints one "ok"/"not ok" line per check; exits non-zero if one failed.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+fail=0
+
+report() {	# report <status> <name> [log]
+	if [ "$1" = 0 ]; then
+		echo "ok - lint: $2"
+	else
+		echo "not ok - lint: $2"
+		[ -n "${3:-}" ] && sed 's/^/#   /' "$3"
+		fail=1
+	fi
+}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for abi in $(scripts/kernels.sh list); do
+	dir=$TOP/build/lint/$abi
+	scripts/stage-module.sh "$dir"
+	make -s -C "/lib/modules/$abi/build" M="$dir" W=1 C=2 CHECK=sparse \
+		modules > "$log" 2>&1
+	st=$?
+	# sparse reports but does not fail the build: any diagnostic fails here.
+	grep -E '(warning|error):' "$log" | grep -v 'Skipping BTF' > /dev/null && st=1
+	report "$st" "sparse $abi" "$log"
+done
+
+# checkpatch from the newest source tree (its rules are the current ones).
+src=$(scripts/linux-source.sh 6.12)
+files=$(git ls-files 'src/*.[ch]' 'include/*.h' 'tools/*.[ch]' 'tests/*.[ch]')
+perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
+	--ignore "$(sed -n 's/^ignore: *//p' scripts/checkpatch.ignore | paste -sd, -)" \
+	-f $files > "$log" 2>&1
+report $? "checkpatch --strict" "$log"
+
+# The ioctl magic must stay unassigned in the kernel's registry.
+magic=$(sed -n 's/^#define KVMVSMIO[[:space:]]*\(0x[0-9A-Fa-f]*\).*/\1/p' include/uapi/linux/kvm_vsm.h)
+st=0
+for series in 6.1 6.12; do
+	reg=$(scripts/linux-source.sh "$series")/Documentation/userspace-api/ioctl/ioctl-number.rst
+	grep -qi "^$magic[[:space:]]" "$reg" && st=1
+done
+report $st "ioctl magic $magic unassigned in ioctl-number.rst"
+
+exit $fail

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Build the test guest's initramfs for one kernel:
+#   mkinitramfs.sh <abi> <unpacked-image-dir> <kvm-vsm.ko> <tests-dir> <out.cpio.gz> [test...]
+# Contents: busybox-static, /init (tests/guest-init.sh), the kernel's KVM
+# modules and their dependencies, kvm-vsm under updates/dkms, a depmod'ed
+# /lib/modules, the libkmod loader, the test binaries and their libraries.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+abi=$1 kdir=$2 vsm_ko=$3 tests=$4 out=$5
+shift 5
+test_list="$*"
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/kvm-vsm-initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mods=lib/modules/$abi
+
+mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" \
+	"$root/tmp" "$root/tests" "$root/$mods/updates/dkms" "$root/etc"
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$TOP/tests/guest-init.sh" "$root/init"
+
+# Kernel modules: kvm, kvm-amd, kvm-intel and whatever they depend on.
+want="kvm kvm-amd kvm-intel"
+done_mods=""
+while [ -n "$want" ]; do
+	set -- $want
+	m=$1
+	shift
+	want="$*"
+	case " $done_mods " in *" $m "*) continue ;; esac
+	done_mods="$done_mods $m"
+	f=$(find "$kdir/$mods/kernel" -name "$m.ko*" -o -name "$(echo "$m" | tr _ -).ko*" | head -n 1)
+	[ -n "$f" ] || { echo "mkinitramfs: $m not found in $kdir" >&2; exit 1; }
+	rel=${f#"$kdir"/}
+	mkdir -p "$root/$(dirname "$rel")"
+	cp "$f" "$root/$rel"
+	deps=$(/sbin/modinfo -F depends "$f" | tr , ' ')
+	want="$want $deps"
+done
+cp "$kdir/$mods/modules.builtin" "$kdir/$mods/modules.builtin.modinfo" "$root/$mods/"
+cp "$vsm_ko" "$root/$mods/updates/dkms/"
+(cd "$root/$mods" && find kernel updates -name '*.ko*' | sort > modules.order)
+/sbin/depmod -b "$root" "$abi"
+
+# Userspace: the loader, the tests, and every shared library they need.
+cp "$TOP/build/tools/kvm-vsm-load" "$TOP/build/tools/kvm-vsm-info" "$root/sbin/"
+for t in $test_list; do
+	cp "$tests/$t" "$root/tests/"
+done
+echo "$test_list" > "$root/tests/LIST"
+for bin in "$root/sbin/kvm-vsm-load" "$root"/tests/*_test; do
+	ldd "$bin" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
+done | sort -u | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
