@@ -14,6 +14,9 @@ has_text() {
 
 # struct fd became opaque, read through fd_file() (6.12).
 has_text include/linux/file.h 'define fd_file\(' && printf ' -DKVM_VSM_HAVE_FD_FILE'
+# eventfd_signal(ctx) without a count (6.8).
+has_text include/linux/eventfd.h 'void eventfd_signal\(struct eventfd_ctx \*ctx\)' &&
+	printf ' -DKVM_VSM_HAVE_EVENTFD_SIGNAL_1ARG'
 # kvm.ko sanity: the one symbol every kvm-vsm feature relies on.
 has_export file_is_kvm && printf ' -DKVM_VSM_HAVE_FILE_IS_KVM'
 echo

@@ -9,6 +9,7 @@
 #ifndef KVM_VSM_COMPAT_H
 #define KVM_VSM_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/file.h>
 
 #ifndef KVM_VSM_HAVE_FILE_IS_KVM
@@ -19,5 +20,15 @@
 /* Before struct fd became opaque its file was a plain member. */
 #define fd_file(f)	((f).file)
 #endif
+
+/* eventfd_signal() lost its count argument (6.8). */
+static inline void kvm_vsm_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef KVM_VSM_HAVE_EVENTFD_SIGNAL_1ARG
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
 
 #endif /* KVM_VSM_COMPAT_H */

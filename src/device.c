@@ -19,6 +19,10 @@ static long kvm_vsm_check_extension(unsigned long ext)
 	switch (ext) {
 	case KVM_VSM_CAP_VENDOR:
 		return kvm_vsm_vendor();
+	case KVM_VSM_CAP_PARTITION:
+		return KVM_VSM_MAX_VTLS;
+	case KVM_VSM_CAP_RING:
+		return KVM_VSM_RING_MAX_ENTRIES;
 	default:
 		return 0;
 	}
@@ -35,6 +39,8 @@ static long kvm_vsm_dev_ioctl(struct file *file, unsigned int cmd,
 		return KVM_VSM_API_VERSION;
 	case KVM_VSM_CHECK_EXTENSION:
 		return kvm_vsm_check_extension(arg);
+	case KVM_VSM_CREATE_PARTITION:
+		return kvm_vsm_create_partition((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -3,9 +3,73 @@
 #ifndef KVM_VSM_INTERNAL_H
 #define KVM_VSM_INTERNAL_H
 
+#include <linux/kvm_host.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include <uapi/linux/kvm_vsm.h>
 
 #define KVM_VSM_NAME	"kvm-vsm"
+
+struct eventfd_ctx;
+struct kvm_vsm_partition;
+
+/* ring.c: the shared exit ring of a partition. */
+struct kvm_vsm_ring {
+	struct kvm_vsm_ring_header *hdr;	/* vmalloc_user, mmapped */
+	struct kvm_vsm_ring_record *recs;
+	u32 entries;
+	u32 prod;				/* ours; hdr->producer is a copy */
+	size_t mmap_size;
+	spinlock_t lock;			/* producers */
+	u64 next_seq;
+	wait_queue_head_t space_wq;		/* producers waiting for room */
+	wait_queue_head_t poll_wq;		/* poll() on the partition fd */
+	struct eventfd_ctx *eventfd;		/* under lock */
+};
+
+/* Per vCPU of an attached VM: its fd and the record it waits on. */
+enum kvm_vsm_wait_state { VSM_IDLE, VSM_PUBLISHED, VSM_COMPLETED };
+
+struct kvm_vsm_vp {
+	struct file *vcpu_file;		/* set by KVM_VSM_ATTACH_VCPU */
+	struct kvm_vcpu *vcpu;
+	u32 index;
+	u8 vtl;
+	enum kvm_vsm_wait_state state;	/* under partition->wait_lock */
+	u64 seq;
+	u64 result;
+	wait_queue_head_t wq;
+};
+
+/* One attached VM = one VTL. */
+struct kvm_vsm_vtl {
+	struct hlist_node hnode;	/* kvm_vsm_vms, keyed by kvm */
+	struct kvm *kvm;		/* referenced */
+	struct kvm_vsm_partition *part;
+	u8 vtl;
+	bool gone;			/* detached: waiters answer as stock KVM */
+	struct xarray vps;		/* vcpu_idx -> struct kvm_vsm_vp */
+};
+
+struct kvm_vsm_partition {
+	struct mutex lock;		/* attach/detach/config */
+	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
+	u32 run_mode;
+	bool dead;			/* released: waiters answer as stock KVM */
+	spinlock_t wait_lock;		/* kvm_vsm_vp wait state, outstanding */
+	struct xarray outstanding;	/* seq -> kvm_vsm_vp awaiting completion */
+	struct kvm_vsm_ring ring;
+	atomic64_t hypercalls_forwarded;
+	atomic64_t page_faults;
+	atomic64_t spte_builds;
+	atomic64_t hv_msr_writes;
+};
 
 /* device.c */
 int kvm_vsm_device_init(void);
@@ -14,5 +78,52 @@ void kvm_vsm_device_exit(void);
 /* vendor.c */
 bool kvm_vsm_kvm_vendor_active(const struct device *dev);
 int kvm_vsm_vendor(void);
+
+/* partition.c */
+int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp);
+
+/* vtl.c: attach/detach and the lookup the hooks use. */
+extern struct srcu_struct kvm_vsm_srcu;
+struct kvm_vsm_vtl *kvm_vsm_vtl_of(struct kvm *kvm);	/* under kvm_vsm_srcu */
+int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
+		       struct kvm_vsm_attach_vtl *arg);
+int kvm_vsm_detach_vtl(struct kvm_vsm_partition *part, u32 vtl);
+int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
+			struct kvm_vsm_attach_vcpu *arg);
+struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
+				  struct kvm_vcpu *vcpu);
+void kvm_vsm_detach_all(struct kvm_vsm_partition *part);
+
+/* ring.c */
+int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries);
+void kvm_vsm_ring_free(struct kvm_vsm_ring *ring);
+int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
+			 struct kvm_vsm_ring_record *rec,
+			 struct kvm_vsm_vp *waiter);
+void kvm_vsm_ring_wake_producers(struct kvm_vsm_ring *ring);
+int kvm_vsm_ring_set_eventfd(struct kvm_vsm_ring *ring, int fd);
+bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring);
+
+/* hypercall.c */
+bool kvm_vsm_is_vsm_hypercall(u16 code);
+int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu);	/* replaces kvm_hv_hypercall */
+int kvm_vsm_complete(struct kvm_vsm_partition *part,
+		     struct kvm_vsm_complete *arg);
+u64 kvm_vsm_hypercall_control(struct kvm_vcpu *vcpu, bool *longmode);
+void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
+			      struct kvm_vsm_vtl *vtl);
+
+/* hooks.c */
+int kvm_vsm_hooks_get(void);	/* install on first partition */
+void kvm_vsm_hooks_put(void);	/* remove with the last */
+DECLARE_STATIC_KEY_FALSE(kvm_vsm_attached);
+
+/* symbols.c: kvm.ko symbols that are not exported. */
+int kvm_vsm_symbols_init(void);
+unsigned long kvm_vsm_kvm_symbol(const char *name);
+extern const struct file_operations *kvm_vsm_kvm_vcpu_fops;
+extern struct kvm_x86_ops *kvm_vsm_kvm_x86_ops;
+bool kvm_vsm_callable(const void *fn);
+int kvm_vsm_guest_cpl(struct kvm_vcpu *vcpu);
 
 #endif /* KVM_VSM_INTERNAL_H */

@@ -10,12 +10,25 @@
 
 static int __init kvm_vsm_init(void)
 {
-	return kvm_vsm_device_init();
+	int r;
+
+	r = kvm_vsm_symbols_init();
+	if (r)
+		return r;
+	r = init_srcu_struct(&kvm_vsm_srcu);
+	if (r)
+		return r;
+	r = kvm_vsm_device_init();
+	if (r)
+		cleanup_srcu_struct(&kvm_vsm_srcu);
+	return r;
 }
 
+/* Partitions pin the module, so none exists here and no hook is left. */
 static void __exit kvm_vsm_exit(void)
 {
 	kvm_vsm_device_exit();
+	cleanup_srcu_struct(&kvm_vsm_srcu);
 }
 
 module_init(kvm_vsm_init);
@@ -24,5 +37,3 @@ module_exit(kvm_vsm_exit);
 MODULE_DESCRIPTION("Hyper-V Virtual Secure Mode (VTL) support for KVM");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(KVM_VSM_VERSION);
-/* kvm.ko exports only GPL symbols; this also makes modprobe load it first. */
-MODULE_SOFTDEP("pre: kvm");

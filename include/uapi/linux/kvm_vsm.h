@@ -31,5 +31,176 @@
 
 #define KVM_VSM_VENDOR_AMD	1	/* SVM: hypercall is VMMCALL 0f 01 d9 */
 #define KVM_VSM_VENDOR_INTEL	2	/* VMX: hypercall is VMCALL 0f 01 c1 */
+/* Partitions (KVM_VSM_CREATE_PARTITION): returns the highest VTL number + 1. */
+#define KVM_VSM_CAP_PARTITION	2
+/* The exit ring: returns the largest ring_entries accepted. */
+#define KVM_VSM_CAP_RING	3
+
+/* TLFS architectural limit; VTL0..VTL15. */
+#define KVM_VSM_MAX_VTLS	16
+
+/* ---- Partitions ------------------------------------------------------ */
+
+/* KVM_VSM_CREATE_PARTITION: returns a partition fd. */
+#define KVM_VSM_CREATE_CLOEXEC	(1u << 0)	/* fd gets O_CLOEXEC */
+
+#define KVM_VSM_RING_MIN_ENTRIES	1
+#define KVM_VSM_RING_MAX_ENTRIES	65536
+#define KVM_VSM_RING_DEFAULT_ENTRIES	1024
+
+struct kvm_vsm_create_partition {
+	__u32 flags;		/* KVM_VSM_CREATE_* */
+	__u32 ring_entries;	/* power of two in [MIN, MAX]; 0: default */
+	__u64 reserved[3];	/* must be 0 */
+};
+
+#define KVM_VSM_CREATE_PARTITION \
+	_IOW(KVMVSMIO, 0x02, struct kvm_vsm_create_partition)
+
+/* Partition ioctls, on the partition fd. */
+
+/* Attach a KVM VM fd of the calling process as VTL @vtl. */
+struct kvm_vsm_attach_vtl {
+	__s32 vm_fd;
+	__u32 vtl;		/* 0..15; VTL n needs VTL n-1 attached */
+	__u32 flags;		/* must be 0 */
+	__u32 reserved[5];	/* must be 0 */
+};
+
+#define KVM_VSM_ATTACH_VTL	_IOW(KVMVSMIO, 0x10, struct kvm_vsm_attach_vtl)
+
+struct kvm_vsm_detach_vtl {
+	__u32 vtl;		/* the highest attached VTL */
+	__u32 flags;		/* must be 0 */
+	__u32 reserved[6];	/* must be 0 */
+};
+
+#define KVM_VSM_DETACH_VTL	_IOW(KVMVSMIO, 0x11, struct kvm_vsm_detach_vtl)
+
+/*
+ * Register a vCPU fd of an attached VM. vCPU index i of the VM of VTL n is
+ * virtual processor (VP) i at VTL n; KVM_VSM_RUN_VP runs it through this fd.
+ */
+struct kvm_vsm_attach_vcpu {
+	__s32 vcpu_fd;
+	__u32 vtl;
+	__u32 flags;		/* must be 0 */
+	__u32 vp;		/* out: the VP index (the vCPU's index in its VM) */
+	__u32 reserved[4];	/* must be 0 */
+};
+
+#define KVM_VSM_ATTACH_VCPU	_IOWR(KVMVSMIO, 0x12, struct kvm_vsm_attach_vcpu)
+
+#define KVM_VSM_RUN_MODE_KERNEL		0	/* VTL events handled in-kernel */
+#define KVM_VSM_RUN_MODE_USERSPACE	1	/* VTL events go to the ring */
+
+struct kvm_vsm_partition_info {
+	__u32 api_version;	/* KVM_VSM_API_VERSION */
+	__u32 flags;		/* 0 */
+	__u32 run_mode;		/* KVM_VSM_RUN_MODE_* */
+	__u32 vtl_mask;		/* bit n: VTL n attached */
+	__u32 ring_entries;
+	__u32 ring_record_size;	/* sizeof(struct kvm_vsm_ring_record) */
+	__u64 ring_mmap_size;	/* length to mmap at offset 0 */
+	/* What the kvm.ko hooks saw for this partition's VMs. */
+	__u64 hypercalls_forwarded;
+	__u64 page_faults;
+	__u64 spte_builds;
+	__u64 hv_msr_writes;
+	__u64 reserved[8];
+};
+
+#define KVM_VSM_GET_PARTITION_INFO \
+	_IOR(KVMVSMIO, 0x13, struct kvm_vsm_partition_info)
+
+struct kvm_vsm_run_mode {
+	__u32 mode;		/* KVM_VSM_RUN_MODE_* */
+	__u32 flags;		/* must be 0 */
+	__u64 reserved[3];	/* must be 0 */
+};
+
+#define KVM_VSM_SET_RUN_MODE	_IOW(KVMVSMIO, 0x14, struct kvm_vsm_run_mode)
+
+/*
+ * Run VP @vp: KVM_RUN on the vCPU of its active VTL. Returns what KVM_RUN
+ * returns; the exit is in that vCPU's struct kvm_run, and @vtl says which.
+ */
+struct kvm_vsm_run_vp {
+	__u32 vp;
+	__u32 flags;		/* must be 0 */
+	__u32 vtl;		/* out: the VTL whose vCPU ran */
+	__u32 reserved[5];	/* must be 0 */
+};
+
+#define KVM_VSM_RUN_VP		_IOWR(KVMVSMIO, 0x15, struct kvm_vsm_run_vp)
+
+/* Answer a ring record that has KVM_VSM_RECORD_NEEDS_COMPLETION. */
+struct kvm_vsm_complete {
+	__u64 seq;		/* the record's seq */
+	__u64 result;		/* hypercall: the Hyper-V status/result for RAX */
+	__u32 flags;		/* must be 0 */
+	__u32 reserved[3];	/* must be 0 */
+};
+
+#define KVM_VSM_COMPLETE	_IOW(KVMVSMIO, 0x16, struct kvm_vsm_complete)
+
+struct kvm_vsm_ring_eventfd {
+	__s32 fd;		/* eventfd signalled per published record; -1: none */
+	__u32 flags;		/* must be 0 */
+	__u64 reserved[3];	/* must be 0 */
+};
+
+#define KVM_VSM_SET_RING_EVENTFD \
+	_IOW(KVMVSMIO, 0x17, struct kvm_vsm_ring_eventfd)
+
+/* The consumer freed slots while KVM_VSM_RING_F_PRODUCER_WAITING was set. */
+#define KVM_VSM_RING_WAKE	_IO(KVMVSMIO, 0x18)
+
+/* ---- The exit ring (mmap of the partition fd, offset 0) -------------- */
+
+/*
+ * One header page, then ring_entries records. The module writes
+ * `producer` (release) after filling a record; the VMM reads records up to
+ * it and then writes `consumer` (release). Indices are free-running u32s;
+ * record i is at (i & (ring_entries - 1)). seq counts records from 1 with
+ * no gaps, so a consumer can prove nothing was lost or duplicated.
+ */
+#define KVM_VSM_RING_F_PRODUCER_WAITING	(1u << 0)
+
+struct kvm_vsm_ring_header {
+	__u32 producer;
+	__u32 consumer;
+	__u32 entries;
+	__u32 record_size;
+	__u32 flags;		/* KVM_VSM_RING_F_* (module-written) */
+	__u32 pad;
+	__u64 reserved[5];
+};
+
+#define KVM_VSM_RECORD_HYPERCALL	1	/* a VSM hypercall the module left to the VMM */
+
+#define KVM_VSM_RECORD_NEEDS_COMPLETION	(1u << 0)
+
+struct kvm_vsm_hypercall_record {
+	__u64 control;		/* Hyper-V hypercall input value (code 15:0) */
+	__u64 input;		/* input GPA, or first fast-call parameter */
+	__u64 output;		/* output GPA, or second fast-call parameter */
+	__u64 rip;
+	__u32 longmode;		/* 1: 64-bit calling convention */
+	__u32 pad;
+};
+
+struct kvm_vsm_ring_record {
+	__u32 type;		/* KVM_VSM_RECORD_* */
+	__u32 flags;		/* KVM_VSM_RECORD_* flags */
+	__u32 vp;
+	__u32 vtl;
+	__u64 seq;
+	__u64 reserved;
+	union {
+		struct kvm_vsm_hypercall_record hypercall;
+		__u8 payload[96];
+	};
+};
 
 #endif /* _UAPI_LINUX_KVM_VSM_H */

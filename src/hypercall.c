@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VSM hypercalls of attached VMs. hooks.c diverts kvm_hv_hypercall() here
+ * for the codes below; everything else stays with KVM. Hypercalls the
+ * module does not handle in-kernel go to the VMM as ring records; the vCPU
+ * waits (interruptibly) for KVM_VSM_COMPLETE and the result lands in RAX.
+ */
+#include "kvm_vsm.h"
+
+#define HVCALL_MODIFY_VTL_PROTECTION_MASK	0x000c
+#define HVCALL_ENABLE_PARTITION_VTL		0x000d
+#define HVCALL_DISABLE_PARTITION_VTL		0x000e
+#define HVCALL_ENABLE_VP_VTL			0x000f
+#define HVCALL_DISABLE_VP_VTL			0x0010
+#define HVCALL_VTL_CALL				0x0011
+#define HVCALL_VTL_RETURN			0x0012
+#define HVCALL_GET_VP_REGISTERS			0x0050
+#define HVCALL_SET_VP_REGISTERS			0x0051
+#define HVCALL_TRANSLATE_VIRTUAL_ADDRESS	0x0052
+
+#define HV_STATUS_INVALID_HYPERCALL_CODE	2
+
+bool kvm_vsm_is_vsm_hypercall(u16 code)
+{
+	switch (code) {
+	case HVCALL_MODIFY_VTL_PROTECTION_MASK ... HVCALL_VTL_RETURN:
+	case HVCALL_GET_VP_REGISTERS ... HVCALL_TRANSLATE_VIRTUAL_ADDRESS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* As KVM's is_64_bit_hypercall(): long mode with CS.L set. */
+static bool kvm_vsm_is_64bit(struct kvm_vcpu *vcpu)
+{
+	int cs_db, cs_l;
+
+	if (!(vcpu->arch.efer & EFER_LMA))
+		return false;
+	static_call(kvm_x86_get_cs_db_l_bits)(vcpu, &cs_db, &cs_l);
+	return cs_l;
+}
+
+/* The hypercall input value: RCX in 64-bit mode, EDX:EAX otherwise. */
+u64 kvm_vsm_hypercall_control(struct kvm_vcpu *vcpu, bool *longmode)
+{
+	unsigned long *regs = vcpu->arch.regs;
+
+	*longmode = kvm_vsm_is_64bit(vcpu);
+	if (*longmode)
+		return regs[VCPU_REGS_RCX];
+	return (regs[VCPU_REGS_RDX] << 32) | (u32)regs[VCPU_REGS_RAX];
+}
+
+static void kvm_vsm_set_gpr(struct kvm_vcpu *vcpu, int reg, unsigned long val)
+{
+	vcpu->arch.regs[reg] = val;
+	vcpu->arch.regs_avail |= BIT(reg);
+	vcpu->arch.regs_dirty |= BIT(reg);
+}
+
+/* As kvm_hv_hypercall_complete(): result to RAX (EDX:EAX), skip VMCALL. */
+static int kvm_vsm_hypercall_done(struct kvm_vcpu *vcpu, bool longmode,
+				  u64 result)
+{
+	if (longmode) {
+		kvm_vsm_set_gpr(vcpu, VCPU_REGS_RAX, result);
+	} else {
+		kvm_vsm_set_gpr(vcpu, VCPU_REGS_RDX, result >> 32);
+		kvm_vsm_set_gpr(vcpu, VCPU_REGS_RAX, (u32)result);
+	}
+	++vcpu->stat.hypercalls;
+	return kvm_skip_emulated_instruction(vcpu);
+}
+
+static bool kvm_vsm_answered(struct kvm_vsm_vtl *vtl, struct kvm_vsm_vp *vp)
+{
+	return READ_ONCE(vp->state) == VSM_COMPLETED || READ_ONCE(vtl->gone);
+}
+
+/* Hand the hypercall to the VMM and wait for its answer. */
+static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
+			   u64 control, bool longmode, u64 *result)
+{
+	struct kvm_vsm_partition *part = vtl->part;
+	struct kvm_vsm_ring_record rec = {
+		.type	= KVM_VSM_RECORD_HYPERCALL,
+		.flags	= KVM_VSM_RECORD_NEEDS_COMPLETION,
+		.vtl	= vtl->vtl,
+	};
+	unsigned long *regs = vcpu->arch.regs;
+	struct kvm_vsm_vp *vp;
+	int r;
+
+	vp = kvm_vsm_vp_get(vtl, vcpu);
+	if (!vp)
+		return -ENOMEM;
+
+	/*
+	 * A record published before a signal is still outstanding when the
+	 * guest re-executes the hypercall: wait for it, never publish twice.
+	 */
+	if (READ_ONCE(vp->state) == VSM_IDLE) {
+		rec.vp = vp->index;
+		rec.hypercall.control = control;
+		rec.hypercall.input = longmode ? regs[VCPU_REGS_RDX] :
+				      (regs[VCPU_REGS_RBX] << 32) | (u32)regs[VCPU_REGS_RCX];
+		rec.hypercall.output = longmode ? regs[VCPU_REGS_R8] :
+				       (regs[VCPU_REGS_RDI] << 32) | (u32)regs[VCPU_REGS_RSI];
+		rec.hypercall.rip = kvm_get_linear_rip(vcpu);
+		rec.hypercall.longmode = longmode;
+
+		r = kvm_vsm_ring_publish(part, &rec, vp);
+		if (r)
+			return r;
+		atomic64_inc(&part->hypercalls_forwarded);
+	}
+
+	/* Sleeping: let memslot updates of this VM proceed meanwhile. */
+	kvm_vcpu_srcu_read_unlock(vcpu);
+	r = wait_event_interruptible(vp->wq, kvm_vsm_answered(vtl, vp));
+	kvm_vcpu_srcu_read_lock(vcpu);
+	if (r)
+		return -EINTR;
+
+	spin_lock(&part->wait_lock);
+	if (vp->state == VSM_COMPLETED) {
+		*result = vp->result;
+	} else {
+		/* Detached: the answer stock KVM gives. */
+		xa_erase(&part->outstanding, vp->seq);
+		*result = HV_STATUS_INVALID_HYPERCALL_CODE;
+	}
+	WRITE_ONCE(vp->state, VSM_IDLE);
+	spin_unlock(&part->wait_lock);
+	return 0;
+}
+
+/*
+ * Runs in place of kvm_hv_hypercall() (same signature and return
+ * convention: 1 resume the guest, 0 exit to userspace, <0 error) for a VSM
+ * code of an attached VM.
+ */
+int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_vtl *vtl;
+	bool longmode;
+	u64 control, result = HV_STATUS_INVALID_HYPERCALL_CODE;
+	int idx, r = 0;
+
+	/* TLFS: the hypercall instruction #UDs at CPL > 0 and in real mode. */
+	if (!(vcpu->arch.cr0 & X86_CR0_PE) || kvm_vsm_guest_cpl(vcpu) != 0) {
+		kvm_queue_exception(vcpu, UD_VECTOR);
+		return 1;
+	}
+	control = kvm_vsm_hypercall_control(vcpu, &longmode);
+
+	idx = srcu_read_lock(&kvm_vsm_srcu);
+	vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	if (vtl)	/* else detached since the hook ran: stock answer */
+		r = kvm_vsm_forward(vcpu, vtl, control, longmode, &result);
+	srcu_read_unlock(&kvm_vsm_srcu, idx);
+
+	if (r == -EINTR) {
+		/* As KVM_RUN with a signal pending; RIP stays on the VMCALL. */
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+		++vcpu->stat.signal_exits;
+		return -EINTR;
+	}
+	if (r == -ENODEV)	/* partition released meanwhile */
+		r = 0;
+	if (r)
+		return r;
+	return kvm_vsm_hypercall_done(vcpu, longmode, result);
+}
+
+int kvm_vsm_complete(struct kvm_vsm_partition *part,
+		     struct kvm_vsm_complete *arg)
+{
+	struct kvm_vsm_vp *vp;
+	int i;
+
+	if (arg->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(arg->reserved); i++)
+		if (arg->reserved[i])
+			return -EINVAL;
+
+	spin_lock(&part->wait_lock);
+	vp = xa_erase(&part->outstanding, arg->seq);
+	if (vp) {
+		vp->result = arg->result;
+		WRITE_ONCE(vp->state, VSM_COMPLETED);
+		wake_up(&vp->wq);
+	}
+	spin_unlock(&part->wait_lock);
+	/* Completing implies consuming: producers may have room now. */
+	kvm_vsm_ring_wake_producers(&part->ring);
+	return vp ? 0 : -ENOENT;
+}
+
+/* Drop @vtl's outstanding records; it is unreachable and has no waiters. */
+void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
+			      struct kvm_vsm_vtl *vtl)
+{
+	struct kvm_vsm_vp *vp;
+	unsigned long i;
+
+	spin_lock(&part->wait_lock);
+	xa_for_each(&vtl->vps, i, vp)
+		if (vp->state == VSM_PUBLISHED)
+			xa_erase(&part->outstanding, vp->seq);
+	spin_unlock(&part->wait_lock);
+}

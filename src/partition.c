@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Partitions: the anon-inode fd returned by KVM_VSM_CREATE_PARTITION, its
+ * ioctls, the ring mmap and poll, and the run path.
+ *
+ * Lifetime: the fd pins the module (fops owner) and, through the partition,
+ * a reference on every attached VM and registered vCPU file. Closing it in
+ * any order relative to those fds, or the process dying, releases
+ * everything in kvm_vsm_partition_release(); nothing else frees it.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "compat.h"
+#include "kvm_vsm.h"
+
+static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
+{
+	struct kvm_vsm_partition *part = file->private_data;
+	struct kvm_vsm_ring *ring = &part->ring;
+
+	/* Release producers waiting for room, then detach (waits for hooks). */
+	spin_lock(&ring->lock);
+	WRITE_ONCE(part->dead, true);
+	spin_unlock(&ring->lock);
+	wake_up_all(&ring->space_wq);
+	kvm_vsm_detach_all(part);
+	xa_destroy(&part->outstanding);
+	kvm_vsm_ring_free(ring);
+	kvm_vsm_hooks_put();
+	kfree(part);
+	return 0;
+}
+
+static bool kvm_vsm_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
+			    struct kvm_vsm_partition_info *info)
+{
+	int n;
+
+	memset(info, 0, sizeof(*info));
+	info->api_version = KVM_VSM_API_VERSION;
+	mutex_lock(&part->lock);
+	info->run_mode = part->run_mode;
+	for (n = 0; n < KVM_VSM_MAX_VTLS; n++)
+		if (part->vtls[n])
+			info->vtl_mask |= BIT(n);
+	mutex_unlock(&part->lock);
+	info->ring_entries = part->ring.entries;
+	info->ring_record_size = sizeof(struct kvm_vsm_ring_record);
+	info->ring_mmap_size = part->ring.mmap_size;
+	info->hypercalls_forwarded = atomic64_read(&part->hypercalls_forwarded);
+	info->page_faults = atomic64_read(&part->page_faults);
+	info->spte_builds = atomic64_read(&part->spte_builds);
+	info->hv_msr_writes = atomic64_read(&part->hv_msr_writes);
+	return 0;
+}
+
+/*
+ * KVM_RUN on the vCPU of VP @vp's active VTL, through its own file, so
+ * signals, immediate_exit and KVM_EXIT_INTR behave as with plain KVM_RUN.
+ * kvm_vcpu_ioctl is address-taken (it keeps its ENDBR); checked anyway.
+ */
+static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_run_vp *arg)
+{
+	long (*ioctl)(struct file *file, unsigned int cmd, unsigned long arg);
+	struct kvm_vsm_vtl *vtl;
+	struct kvm_vsm_vp *vp;
+	struct file *file = NULL;
+	u8 active = 0;	/* VTL switching arrives with VtlCall/VtlReturn */
+	long r;
+
+	if (arg->flags || !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
+
+	mutex_lock(&part->lock);
+	vtl = part->vtls[active];
+	vp = vtl ? xa_load(&vtl->vps, arg->vp) : NULL;
+	if (vp && vp->vcpu_file)
+		file = get_file(vp->vcpu_file);
+	mutex_unlock(&part->lock);
+	if (!file)
+		return -ENOENT;
+
+	ioctl = file->f_op->unlocked_ioctl;
+	if (!kvm_vsm_callable(ioctl)) {
+		fput(file);
+		return -EOPNOTSUPP;
+	}
+	arg->vtl = active;
+	r = ioctl(file, KVM_RUN, 0);
+	fput(file);
+	return r;
+}
+
+static int kvm_vsm_set_run_mode(struct kvm_vsm_partition *part,
+				struct kvm_vsm_run_mode *arg)
+{
+	if (arg->flags || !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
+	if (arg->mode != KVM_VSM_RUN_MODE_KERNEL &&
+	    arg->mode != KVM_VSM_RUN_MODE_USERSPACE)
+		return -EINVAL;
+	mutex_lock(&part->lock);
+	part->run_mode = arg->mode;
+	mutex_unlock(&part->lock);
+	return 0;
+}
+
+/* Copy in an ioctl argument whose size the ioctl number encodes. */
+#define VSM_COPY_IN(arg, argp) \
+	(copy_from_user(&(arg), (argp), sizeof(arg)) ? -EFAULT : 0)
+
+static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
+				    unsigned long uarg)
+{
+	struct kvm_vsm_partition *part = file->private_data;
+	void __user *argp = (void __user *)uarg;
+	union {
+		struct kvm_vsm_attach_vtl attach;
+		struct kvm_vsm_detach_vtl detach;
+		struct kvm_vsm_attach_vcpu vcpu;
+		struct kvm_vsm_partition_info info;
+		struct kvm_vsm_run_mode mode;
+		struct kvm_vsm_run_vp run;
+		struct kvm_vsm_complete complete;
+		struct kvm_vsm_ring_eventfd efd;
+	} a;
+	long r;
+
+	switch (cmd) {
+	case KVM_VSM_ATTACH_VTL:
+		return VSM_COPY_IN(a.attach, argp) ?:
+		       kvm_vsm_attach_vtl(part, &a.attach);
+	case KVM_VSM_DETACH_VTL:
+		r = VSM_COPY_IN(a.detach, argp);
+		if (r)
+			return r;
+		if (a.detach.flags ||
+		    !kvm_vsm_zero(a.detach.reserved, sizeof(a.detach.reserved)))
+			return -EINVAL;
+		return kvm_vsm_detach_vtl(part, a.detach.vtl);
+	case KVM_VSM_ATTACH_VCPU:
+		r = VSM_COPY_IN(a.vcpu, argp) ?: kvm_vsm_attach_vcpu(part, &a.vcpu);
+		if (!r && copy_to_user(argp, &a.vcpu, sizeof(a.vcpu)))
+			r = -EFAULT;
+		return r;
+	case KVM_VSM_GET_PARTITION_INFO:
+		kvm_vsm_get_info(part, &a.info);
+		return copy_to_user(argp, &a.info, sizeof(a.info)) ? -EFAULT : 0;
+	case KVM_VSM_SET_RUN_MODE:
+		return VSM_COPY_IN(a.mode, argp) ?:
+		       kvm_vsm_set_run_mode(part, &a.mode);
+	case KVM_VSM_RUN_VP:
+		r = VSM_COPY_IN(a.run, argp) ?: kvm_vsm_run_vp(part, &a.run);
+		/* Report the VTL even when KVM_RUN failed (-EINTR and co). */
+		if (r != -EFAULT && r != -EINVAL && r != -ENOENT &&
+		    copy_to_user(argp, &a.run, sizeof(a.run)))
+			r = -EFAULT;
+		return r;
+	case KVM_VSM_COMPLETE:
+		return VSM_COPY_IN(a.complete, argp) ?:
+		       kvm_vsm_complete(part, &a.complete);
+	case KVM_VSM_SET_RING_EVENTFD:
+		r = VSM_COPY_IN(a.efd, argp);
+		if (r)
+			return r;
+		if (a.efd.flags ||
+		    !kvm_vsm_zero(a.efd.reserved, sizeof(a.efd.reserved)))
+			return -EINVAL;
+		return kvm_vsm_ring_set_eventfd(&part->ring, a.efd.fd);
+	case KVM_VSM_RING_WAKE:
+		if (uarg)
+			return -EINVAL;
+		kvm_vsm_ring_wake_producers(&part->ring);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* The ring, shared and writable (the VMM writes `consumer`), offset 0. */
+static int kvm_vsm_partition_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kvm_vsm_partition *part = file->private_data;
+
+	if (vma->vm_pgoff || !(vma->vm_flags & VM_SHARED) ||
+	    vma->vm_end - vma->vm_start > part->ring.mmap_size)
+		return -EINVAL;
+	return remap_vmalloc_range(vma, part->ring.hdr, 0);
+}
+
+static __poll_t kvm_vsm_partition_poll(struct file *file, poll_table *wait)
+{
+	struct kvm_vsm_partition *part = file->private_data;
+
+	poll_wait(file, &part->ring.poll_wq, wait);
+	return kvm_vsm_ring_readable(&part->ring) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static const struct file_operations kvm_vsm_partition_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kvm_vsm_partition_release,
+	.unlocked_ioctl	= kvm_vsm_partition_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= kvm_vsm_partition_mmap,
+	.poll		= kvm_vsm_partition_poll,
+};
+
+int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
+{
+	struct kvm_vsm_create_partition arg;
+	struct kvm_vsm_partition *part;
+	int r, fd;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if ((arg.flags & ~KVM_VSM_CREATE_CLOEXEC) ||
+	    !kvm_vsm_zero(arg.reserved, sizeof(arg.reserved)))
+		return -EINVAL;
+
+	part = kzalloc(sizeof(*part), GFP_KERNEL_ACCOUNT);
+	if (!part)
+		return -ENOMEM;
+	mutex_init(&part->lock);
+	spin_lock_init(&part->wait_lock);
+	xa_init(&part->outstanding);
+	part->run_mode = KVM_VSM_RUN_MODE_KERNEL;
+	r = kvm_vsm_ring_init(&part->ring, arg.ring_entries);
+	if (r)
+		goto err_free;
+	r = kvm_vsm_hooks_get();
+	if (r)
+		goto err_ring;
+
+	fd = anon_inode_getfd("kvm-vsm-partition", &kvm_vsm_partition_fops,
+			      part, O_RDWR |
+			      (arg.flags & KVM_VSM_CREATE_CLOEXEC ? O_CLOEXEC : 0));
+	if (fd < 0) {
+		r = fd;
+		goto err_hooks;
+	}
+	return fd;
+
+err_hooks:
+	kvm_vsm_hooks_put();
+err_ring:
+	kvm_vsm_ring_free(&part->ring);
+err_free:
+	kfree(part);
+	return r;
+}
