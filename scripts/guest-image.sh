@@ -11,7 +11,8 @@ series=$(echo "$abi" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
 
 kdir=$("$TOP/scripts/kernels.sh" prepare "$abi")
 src=$("$TOP/scripts/linux-source.sh" "$series")
-ko=$(ls /lib/modules/"$abi"/updates/dkms/kvm-vsm.ko* 2>/dev/null | head -n 1)
+# KVM_VSM_KO: a module built by hand (make module), for quick iterations.
+ko=${KVM_VSM_KO:-$(ls /lib/modules/"$abi"/updates/dkms/kvm-vsm.ko* 2>/dev/null | head -n 1)}
 if [ -z "$ko" ]; then
 	echo "guest-image: kvm-vsm is not DKMS-installed for $abi (make deb; dpkg -i)" >&2
 	exit 1

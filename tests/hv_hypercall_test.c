@@ -8,6 +8,8 @@
  */
 #include <sys/ioctl.h>
 
+#include "kvmvsm.h"
+
 #include "kvm_util.h"
 #include "processor.h"
 #include "hyperv.h"
@@ -17,38 +19,16 @@
 #include "kselftest_harness.h"
 #include "vsm_test.h"
 
-#define HVCALL_VTL_CALL		0x0011
-#ifndef HYPERV_LINUX_OS_ID	/* not in 6.1's selftests: TLFS 3.6 encoding */
-#define HYPERV_LINUX_OS_ID	((u64)0x8100 << 48)
-#endif
+
+#include "vsm_guest.h"
 
 enum { STAGE_PAGE_READY = 1, STAGE_RESULTS };
 
-/*
- * Call through the hypercall page: RCX = control, RDX/R8 = input/output.
- * The 128-byte step over the red zone keeps the CALL's return address from
- * landing on locals of a leaf function.
- */
-static inline u64 guest_hv_call(u64 page, u64 control, u64 in, u64 out)
-{
-	register u64 r8 asm("r8") = out;
-	u64 status;
-
-	asm volatile("sub $128, %%rsp\n\t"
-		     "call *%[page]\n\t"
-		     "add $128, %%rsp"
-		     : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
-		     : [page] "r"(page)
-		     : "cc", "memory", "r9", "r10", "r11");
-	return status;
-}
-
-static void guest_code(u64 page_gva, u64 page_gpa)
+static void guest_code(u64 page_gva, u64 page_gpa, u64 id, u64 arg)
 {
 	u64 spin, vtl;
 
-	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
-	wrmsr(HV_X64_MSR_HYPERCALL, page_gpa | 1);
+	guest_hv_enable(page_gpa);
 	GUEST_SYNC(STAGE_PAGE_READY);
 
 	spin = guest_hv_call(page_gva, HVCALL_NOTIFY_LONG_SPIN_WAIT |
@@ -60,25 +40,44 @@ static void guest_code(u64 page_gva, u64 page_gpa)
 	GUEST_DONE();
 }
 
-static void run_to(struct __test_metadata *_metadata, struct kvm_vcpu *vcpu,
-		   struct ucall *uc, u64 want)
+/* What the guest and the host saw, compared between runs. */
+struct observed {
+	u32 exit_reasons[3];
+	u64 ucalls[3];
+	u8 page[4];
+	u64 spin_status, vtl_status;
+};
+
+static void run_guest(struct __test_metadata *_metadata, struct observed *o)
 {
-	vcpu_run(vcpu);
-	ASSERT_EQ(KVM_EXIT_IO, vcpu->run->exit_reason);
-	if (get_ucall(vcpu, uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(*uc);
-	ASSERT_EQ(want, uc->cmd);
+	struct vsm_vm v;
+	struct ucall uc;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	vsm_vm_create(&v, 1, guest_code, 0);
+	for (i = 0; i < 3; i++) {
+		vcpu_run(v.vcpus[0]);
+		o->exit_reasons[i] = v.vcpus[0]->run->exit_reason;
+		ASSERT_EQ(KVM_EXIT_IO, o->exit_reasons[i]);
+		o->ucalls[i] = get_ucall(v.vcpus[0], &uc);
+		if (o->ucalls[i] == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		if (i == 0)
+			memcpy(o->page, addr_gva2hva(v.vm, v.page), 4);
+		if (i == 1) {
+			o->spin_status = uc.args[2];
+			o->vtl_status = uc.args[3];
+		}
+	}
+	kvm_vm_free(v.vm);
 }
 
 TEST(hyperv_hypercall_page)
 {
 	static const u8 vmmcall[] = { 0x0f, 0x01, 0xd9 }, vmcall[] = { 0x0f, 0x01, 0xc1 };
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-	struct ucall uc;
-	vm_vaddr_t page;
+	struct observed o;
 	const u8 *insn;
-	u8 *hva;
 	int fd, vendor;
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
@@ -89,25 +88,51 @@ TEST(hyperv_hypercall_page)
 	ASSERT_TRUE(vendor == KVM_VSM_VENDOR_AMD || vendor == KVM_VSM_VENDOR_INTEL);
 	insn = vendor == KVM_VSM_VENDOR_AMD ? vmmcall : vmcall;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vcpu_set_hv_cpuid(vcpu);
-	page = vm_vaddr_alloc_page(vm);
-	vcpu_args_set(vcpu, 2, page, addr_gva2gpa(vm, page));
+	run_guest(_metadata, &o);
+	EXPECT_EQ(UCALL_SYNC, o.ucalls[0]);
+	EXPECT_EQ(0, memcmp(o.page, insn, 3))
+		TH_LOG("page: %02x %02x %02x", o.page[0], o.page[1], o.page[2]);
+	EXPECT_EQ(0xc3, o.page[3]);	/* ret */
+	EXPECT_EQ(UCALL_SYNC, o.ucalls[1]);
+	EXPECT_EQ(HV_STATUS_SUCCESS, o.spin_status);
+	EXPECT_EQ(HV_STATUS_INVALID_HYPERCALL_CODE, o.vtl_status);
+	EXPECT_EQ(UCALL_DONE, o.ucalls[2]);
+}
 
-	run_to(_metadata, vcpu, &uc, UCALL_SYNC);
-	ASSERT_EQ(STAGE_PAGE_READY, uc.args[1]);
-	hva = addr_gva2hva(vm, page);
-	EXPECT_EQ(0, memcmp(hva, insn, 3))
-		TH_LOG("page: %02x %02x %02x", hva[0], hva[1], hva[2]);
-	EXPECT_EQ(0xc3, hva[3]);	/* ret */
+/*
+ * With hooks installed (a partition exists, another VM attached), a VM
+ * that is not attached sees exactly what it sees without kvm-vsm: same
+ * exits, same hypercall results, VSM codes included. The attached VM's
+ * counters see none of its activity.
+ */
+TEST(unattached_vm_unchanged)
+{
+	struct kvm_vsm_partition_info info = {};
+	struct observed plain, hooked;
+	struct kvm_vm *other;
+	int dev, part;
 
-	run_to(_metadata, vcpu, &uc, UCALL_SYNC);
-	ASSERT_EQ(STAGE_RESULTS, uc.args[1]);
-	EXPECT_EQ(HV_STATUS_SUCCESS, uc.args[2]);
-	EXPECT_EQ(HV_STATUS_INVALID_HYPERCALL_CODE, uc.args[3]);
+	ASSERT_EQ(0, vsm_ensure_loaded());
+	run_guest(_metadata, &plain);
 
-	run_to(_metadata, vcpu, &uc, UCALL_DONE);
-	kvm_vm_free(vm);
+	dev = kvmvsm_open();
+	ASSERT_LE(0, dev);
+	part = kvmvsm_create_partition(dev, 0, 0);
+	ASSERT_LE(0, part);
+	other = vm_create_barebones();
+	ASSERT_EQ(0, kvmvsm_attach_vtl(part, other->fd, 0));
+
+	run_guest(_metadata, &hooked);
+	EXPECT_EQ(0, memcmp(&plain, &hooked, sizeof(plain)));
+
+	ASSERT_EQ(0, kvmvsm_get_info(part, &info));
+	EXPECT_EQ(1, info.vtl_mask);
+	EXPECT_EQ(0, info.hypercalls_forwarded);
+	EXPECT_EQ(0, info.page_faults);
+	EXPECT_EQ(0, info.hv_msr_writes);
+	close(part);
+	kvm_vm_free(other);
+	close(dev);
 }
 
 TEST_HARNESS_MAIN

@@ -6,11 +6,11 @@
 # so that libkvm and our tests are compiled with exactly the flags and
 # include paths that kernel release uses for its own KVM selftests.
 
-VSM_CFLAGS := -Werror -DVSM_VERSION='"$(VSM_VERSION)"' -I$(VSM_TESTS) -I$(VSM_TESTS)/../include/uapi -U_GNU_SOURCE -D_GNU_SOURCE
+VSM_CFLAGS := -Werror -DVSM_VERSION='"$(VSM_VERSION)"' -I$(VSM_TESTS) -I$(VSM_TESTS)/../include/uapi -I$(VSM_TESTS)/../tools/lib -U_GNU_SOURCE -D_GNU_SOURCE
 
 $(VSM_OUT)/libkvm.a: $(LIBKVM_OBJS)
 	$(AR) crs $@ $^
 
-$(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_TESTS)/vsm_test.h $(VSM_OUT)/libkvm.a
+$(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_TESTS)/vsm_test.h $(VSM_TESTS)/vsm_guest.h $(VSM_OUT)/libkvm.a
 	$(CC) $(CFLAGS) $(VSM_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) \
 		$< $(VSM_OUT)/libkvm.a $(LDLIBS) $(VSM_LDLIBS) -o $@

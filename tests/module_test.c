@@ -7,15 +7,6 @@
 #include "kselftest_harness.h"
 #include "vsm_test.h"
 
-static const char *vendor_module(void)
-{
-	if (vsm_mod_loaded("kvm_amd"))
-		return "kvm_amd";
-	if (vsm_mod_loaded("kvm_intel"))
-		return "kvm_intel";
-	return NULL;
-}
-
 /* Symbols of kvm_vsm still listed in /proc/kallsyms. */
 static int kallsyms_count(const char *tag)
 {
@@ -88,7 +79,7 @@ TEST_F_TIMEOUT(mod, load_unload_100, MODULE_TEST_TIMEOUT)
 TEST_F_TIMEOUT(mod, refuse_without_vendor, MODULE_TEST_TIMEOUT)
 {
 	const char *msg = "no KVM vendor module is active";
-	const char *vendor = vendor_module();
+	const char *vendor = vsm_vendor_module();
 	int lines0, r;
 
 	ASSERT_NE(NULL, vendor);

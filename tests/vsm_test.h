@@ -121,6 +121,26 @@ static inline int vsm_kmsg_count(const char *needle)
 	return n;
 }
 
+/*
+ * The active KVM vendor module. Every live KVM VM holds a reference on it,
+ * so its refcnt returning to a baseline proves VMs were really destroyed.
+ */
+static inline const char *vsm_vendor_module(void)
+{
+	if (vsm_mod_loaded("kvm_amd"))
+		return "kvm_amd";
+	if (vsm_mod_loaded("kvm_intel"))
+		return "kvm_intel";
+	return NULL;
+}
+
+static inline long vsm_live_vms_ref(void)
+{
+	const char *v = vsm_vendor_module();
+
+	return v ? vsm_mod_refcnt(v) : -1;
+}
+
 /* Make sure kvm-vsm is loaded (tests may run in any order). */
 static inline int vsm_ensure_loaded(void)
 {

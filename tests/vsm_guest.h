@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest code helpers (KVM selftests library) for Hyper-V enlightened test
+ * VMs, and host helpers to build them. Include after kvm_util.h,
+ * processor.h and hyperv.h.
+ */
+#ifndef VSM_GUEST_H
+#define VSM_GUEST_H
+
+#ifndef HYPERV_LINUX_OS_ID	/* not in 6.1's selftests: TLFS 3.6 encoding */
+#define HYPERV_LINUX_OS_ID	((u64)0x8100 << 48)
+#endif
+
+#define HVCALL_VTL_CALL			0x0011
+#define HVCALL_GET_VP_REGISTERS		0x0050
+
+#define VSM_MAX_VCPUS	8
+
+/*
+ * Call through the hypercall page: RCX = control, RDX/R8 = input/output.
+ * The 128-byte step over the red zone keeps the CALL's return address from
+ * landing on locals of a leaf function.
+ */
+static inline u64 guest_hv_call(u64 page, u64 control, u64 in, u64 out)
+{
+	register u64 r8 asm("r8") = out;
+	u64 status;
+
+	asm volatile("sub $128, %%rsp\n\t"
+		     "call *%[page]\n\t"
+		     "add $128, %%rsp"
+		     : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
+		     : [page] "r"(page)
+		     : "cc", "memory", "r9", "r10", "r11");
+	return status;
+}
+
+static inline void guest_hv_enable(u64 page_gpa)
+{
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, page_gpa | 1);
+}
+
+/* A VM with @nr Hyper-V enlightened vCPUs and a page for hypercalls. */
+struct vsm_vm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpus[VSM_MAX_VCPUS];
+	int nr;
+	vm_vaddr_t page;
+};
+
+/* Guest entry point: (page gva, page gpa, vCPU number, @arg). */
+static inline void vsm_vm_create(struct vsm_vm *v, int nr, void *guest_code,
+				 u64 arg)
+{
+	int i;
+
+	v->nr = nr;
+	v->vm = vm_create_with_vcpus(nr, guest_code, v->vcpus);
+	v->page = vm_vaddr_alloc_page(v->vm);
+	for (i = 0; i < nr; i++) {
+		vcpu_set_hv_cpuid(v->vcpus[i]);
+		vcpu_args_set(v->vcpus[i], 4, v->page,
+			      addr_gva2gpa(v->vm, v->page), (u64)i, arg);
+	}
+}
+
+#endif /* VSM_GUEST_H */
