@@ -79,9 +79,13 @@ static bool kvm_vsm_answered(struct kvm_vsm_vtl *vtl, struct kvm_vsm_vp *vp)
 	return READ_ONCE(vp->state) == VSM_COMPLETED || READ_ONCE(vtl->gone);
 }
 
-/* Hand the hypercall to the VMM and wait for its answer. */
+/*
+ * Hand the hypercall to the VMM and wait for its answer. Called, like any
+ * exit handler, inside vcpu_run()'s kvm->srcu read section.
+ */
 static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 			   u64 control, bool longmode, u64 *result)
+	__must_hold(&vcpu->kvm->srcu)
 {
 	struct kvm_vsm_partition *part = vtl->part;
 	struct kvm_vsm_ring_record rec = {
@@ -124,16 +128,14 @@ static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	if (r)
 		return -EINTR;
 
-	spin_lock(&part->wait_lock);
-	if (vp->state == VSM_COMPLETED) {
+	if (READ_ONCE(vp->state) == VSM_COMPLETED) {
 		*result = vp->result;
+		WRITE_ONCE(vp->state, VSM_IDLE);
 	} else {
 		/* Detached: the answer stock KVM gives. */
-		xa_erase(&part->outstanding, vp->seq);
+		kvm_vsm_ring_drop_waiter(&part->ring, vp);
 		*result = HV_STATUS_INVALID_HYPERCALL_CODE;
 	}
-	WRITE_ONCE(vp->state, VSM_IDLE);
-	spin_unlock(&part->wait_lock);
 	return 0;
 }
 
@@ -187,14 +189,14 @@ int kvm_vsm_complete(struct kvm_vsm_partition *part,
 		if (arg->reserved[i])
 			return -EINVAL;
 
-	spin_lock(&part->wait_lock);
-	vp = xa_erase(&part->outstanding, arg->seq);
+	spin_lock(&part->ring.lock);
+	vp = kvm_vsm_ring_take_waiter(&part->ring, arg->seq);
 	if (vp) {
 		vp->result = arg->result;
 		WRITE_ONCE(vp->state, VSM_COMPLETED);
 		wake_up(&vp->wq);
 	}
-	spin_unlock(&part->wait_lock);
+	spin_unlock(&part->ring.lock);
 	/* Completing implies consuming: producers may have room now. */
 	kvm_vsm_ring_wake_producers(&part->ring);
 	return vp ? 0 : -ENOENT;
@@ -207,9 +209,6 @@ void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vp *vp;
 	unsigned long i;
 
-	spin_lock(&part->wait_lock);
 	xa_for_each(&vtl->vps, i, vp)
-		if (vp->state == VSM_PUBLISHED)
-			xa_erase(&part->outstanding, vp->seq);
-	spin_unlock(&part->wait_lock);
+		kvm_vsm_ring_drop_waiter(&part->ring, vp);
 }

@@ -26,7 +26,13 @@ struct kvm_vsm_ring {
 	u32 entries;
 	u32 prod;				/* ours; hdr->producer is a copy */
 	size_t mmap_size;
-	spinlock_t lock;			/* producers */
+	spinlock_t lock;			/* producers, waiters[] */
+	/*
+	 * The vCPU waiting for the completion of the record in each slot. A
+	 * slot is free when consumed *and* completed, so this never
+	 * overflows and needs no allocation on the hot path.
+	 */
+	struct kvm_vsm_vp **waiters;
 	u64 next_seq;
 	wait_queue_head_t space_wq;		/* producers waiting for room */
 	wait_queue_head_t poll_wq;		/* poll() on the partition fd */
@@ -41,7 +47,7 @@ struct kvm_vsm_vp {
 	struct kvm_vcpu *vcpu;
 	u32 index;
 	u8 vtl;
-	enum kvm_vsm_wait_state state;	/* under partition->wait_lock */
+	enum kvm_vsm_wait_state state;	/* under ring.lock */
 	u64 seq;
 	u64 result;
 	wait_queue_head_t wq;
@@ -62,8 +68,6 @@ struct kvm_vsm_partition {
 	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
 	u32 run_mode;
 	bool dead;			/* released: waiters answer as stock KVM */
-	spinlock_t wait_lock;		/* kvm_vsm_vp wait state, outstanding */
-	struct xarray outstanding;	/* seq -> kvm_vsm_vp awaiting completion */
 	struct kvm_vsm_ring ring;
 	atomic64_t hypercalls_forwarded;
 	atomic64_t page_faults;
@@ -101,6 +105,8 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
 			 struct kvm_vsm_ring_record *rec,
 			 struct kvm_vsm_vp *waiter);
 void kvm_vsm_ring_wake_producers(struct kvm_vsm_ring *ring);
+struct kvm_vsm_vp *kvm_vsm_ring_take_waiter(struct kvm_vsm_ring *ring, u64 seq);
+void kvm_vsm_ring_drop_waiter(struct kvm_vsm_ring *ring, struct kvm_vsm_vp *vp);
 int kvm_vsm_ring_set_eventfd(struct kvm_vsm_ring *ring, int fd);
 bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring);
 

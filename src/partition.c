@@ -31,7 +31,6 @@ static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
 	spin_unlock(&ring->lock);
 	wake_up_all(&ring->space_wq);
 	kvm_vsm_detach_all(part);
-	xa_destroy(&part->outstanding);
 	kvm_vsm_ring_free(ring);
 	kvm_vsm_hooks_put();
 	kfree(part);
@@ -234,8 +233,6 @@ int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
 	if (!part)
 		return -ENOMEM;
 	mutex_init(&part->lock);
-	spin_lock_init(&part->wait_lock);
-	xa_init(&part->outstanding);
 	part->run_mode = KVM_VSM_RUN_MODE_KERNEL;
 	r = kvm_vsm_ring_init(&part->ring, arg.ring_entries);
 	if (r)

@@ -14,6 +14,7 @@
 #include <linux/file.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include "compat.h"
@@ -33,9 +34,14 @@ int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries)
 
 	size = PAGE_ALIGN(RING_HDR_SIZE +
 			  (size_t)entries * sizeof(struct kvm_vsm_ring_record));
-	ring->hdr = vmalloc_user(size);
-	if (!ring->hdr)
+	ring->waiters = kvcalloc(entries, sizeof(*ring->waiters), GFP_KERNEL_ACCOUNT);
+	if (!ring->waiters)
 		return -ENOMEM;
+	ring->hdr = vmalloc_user(size);
+	if (!ring->hdr) {
+		kvfree(ring->waiters);
+		return -ENOMEM;
+	}
 	ring->recs = (void *)ring->hdr + RING_HDR_SIZE;
 	ring->entries = entries;
 	ring->mmap_size = size;
@@ -52,32 +58,33 @@ void kvm_vsm_ring_free(struct kvm_vsm_ring *ring)
 	if (ring->eventfd)
 		eventfd_ctx_put(ring->eventfd);
 	vfree(ring->hdr);
+	kvfree(ring->waiters);
 }
 
 static bool kvm_vsm_ring_has_space(struct kvm_vsm_ring *ring)
 {
-	return ring->prod - READ_ONCE(ring->hdr->consumer) < ring->entries;
+	return ring->prod - READ_ONCE(ring->hdr->consumer) < ring->entries &&
+	       !READ_ONCE(ring->waiters[ring->prod & (ring->entries - 1)]);
 }
 
 bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring)
 {
+	/* Pairs with the release in kvm_vsm_ring_publish(). */
 	return smp_load_acquire(&ring->hdr->producer) !=
 	       READ_ONCE(ring->hdr->consumer);
 }
 
 /*
  * Append @rec, filling in its seq. Sleeps while the ring is full. With
- * @waiter, the record needs completion: @waiter is registered under its seq
+ * @waiter, the record needs completion: @waiter is registered in the slot
  * before the record becomes visible, so KVM_VSM_COMPLETE always finds it.
- * Returns 0, -EINTR (signal: nothing was published), -ENODEV (the
- * partition is going away) or -ENOMEM.
+ * Returns 0, -EINTR (signal: nothing was published) or -ENODEV (the
+ * partition is going away).
  */
 int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
 			 struct kvm_vsm_ring_record *rec,
 			 struct kvm_vsm_vp *waiter)
 {
-	int r;
-
 	struct kvm_vsm_ring *ring = &part->ring;
 
 	for (;;) {
@@ -96,28 +103,44 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
 					     READ_ONCE(part->dead)))
 			return -EINTR;
 	}
-	rec->seq = ring->next_seq + 1;
+	rec->seq = ++ring->next_seq;
 	if (waiter) {
-		spin_lock(&part->wait_lock);
-		r = xa_insert(&part->outstanding, rec->seq, waiter, GFP_ATOMIC);
-		if (!r) {
-			waiter->seq = rec->seq;
-			WRITE_ONCE(waiter->state, VSM_PUBLISHED);
-		}
-		spin_unlock(&part->wait_lock);
-		if (r) {
-			spin_unlock(&ring->lock);
-			return r == -EBUSY ? -EEXIST : r;
-		}
+		waiter->seq = rec->seq;
+		WRITE_ONCE(waiter->state, VSM_PUBLISHED);
+		WRITE_ONCE(ring->waiters[ring->prod & (ring->entries - 1)], waiter);
 	}
-	ring->next_seq = rec->seq;
 	ring->recs[ring->prod & (ring->entries - 1)] = *rec;
+	/* The record is complete before the VMM can see the new index. */
 	smp_store_release(&ring->hdr->producer, ++ring->prod);
 	if (ring->eventfd)
 		kvm_vsm_eventfd_signal(ring->eventfd);
 	spin_unlock(&ring->lock);
 	wake_up_interruptible(&ring->poll_wq);
 	return 0;
+}
+
+/* The vCPU waiting on record @seq, unregistered; NULL if none. */
+struct kvm_vsm_vp *kvm_vsm_ring_take_waiter(struct kvm_vsm_ring *ring, u64 seq)
+{
+	struct kvm_vsm_vp **slot = &ring->waiters[(seq - 1) & (ring->entries - 1)];
+	struct kvm_vsm_vp *vp = *slot;
+
+	lockdep_assert_held(&ring->lock);
+	if (!seq || !vp || vp->seq != seq || vp->state != VSM_PUBLISHED)
+		return NULL;
+	WRITE_ONCE(*slot, NULL);
+	return vp;
+}
+
+/* @vp gives up waiting (its VTL is gone): free its slot. */
+void kvm_vsm_ring_drop_waiter(struct kvm_vsm_ring *ring, struct kvm_vsm_vp *vp)
+{
+	spin_lock(&ring->lock);
+	if (vp->state == VSM_PUBLISHED)
+		kvm_vsm_ring_take_waiter(ring, vp->seq);
+	WRITE_ONCE(vp->state, VSM_IDLE);
+	spin_unlock(&ring->lock);
+	wake_up_all(&ring->space_wq);
 }
 
 void kvm_vsm_ring_wake_producers(struct kvm_vsm_ring *ring)

@@ -9,10 +9,15 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug
 
 mode=test
+tests=$(cat /tests/LIST)
 for arg in $(cat /proc/cmdline); do
-	case "$arg" in kvmvsm.mode=*) mode=${arg#kvmvsm.mode=} ;; esac
+	case "$arg" in
+	kvmvsm.mode=*) mode=${arg#kvmvsm.mode=} ;;
+	kvmvsm.only=*) tests=$(echo "${arg#kvmvsm.only=}" | tr , ' ') ;;
+	esac
 done
 
 echo "KVMVSM: booted $(uname -r) in $(cut -d' ' -f1 /proc/uptime)s"
@@ -27,7 +32,7 @@ if [ "$mode" = demo ]; then
 	echo "KVMVSM: kvm-vsm-info:"
 	kvm-vsm-info
 else
-	for t in $(cat /tests/LIST); do
+	for t in $tests; do
 		echo "KVMVSM: begin $t"
 		start=$(cut -d' ' -f1 /proc/uptime)
 		/tests/$t

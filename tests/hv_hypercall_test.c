@@ -19,7 +19,6 @@
 #include "kselftest_harness.h"
 #include "vsm_test.h"
 
-
 #include "vsm_guest.h"
 
 enum { STAGE_PAGE_READY = 1, STAGE_RESULTS };

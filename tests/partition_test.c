@@ -300,12 +300,12 @@ TEST_F(part, detach_restores_stock)
 /* Close partition, VM and vCPU fds in every order: no leak, no splat. */
 TEST(close_orders)
 {
-	static const char *orders[] = { "pvc", "pcv", "vpc", "vcp", "cpv", "cvp" };
+	static const char * const orders[] = { "pvc", "pcv", "vpc", "vcp", "cpv", "cvp" };
 	long vms_ref0, vsm_ref0;
 	unsigned int i;
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
-	vms_ref0 = vsm_live_vms_ref();
+	vms_ref0 = vsm_live_vms();
 	vsm_ref0 = vsm_mod_refcnt(VSM_MODNAME);
 	for (i = 0; i < ARRAY_SIZE(orders); i++) {
 		int dev = kvmvsm_open(), kvm = open("/dev/kvm", O_RDWR);
@@ -322,7 +322,7 @@ TEST(close_orders)
 		for (o = orders[i]; *o; o++)
 			close(*o == 'p' ? part : *o == 'v' ? vm : vcpu);
 	}
-	EXPECT_EQ(vms_ref0, vsm_live_vms_ref());
+	EXPECT_EQ(vms_ref0, vsm_live_vms());
 	EXPECT_EQ(vsm_ref0, vsm_mod_refcnt(VSM_MODNAME));
 }
 
@@ -338,7 +338,7 @@ static void busy_guest(u64 page_gva, u64 page_gpa, u64 id, u64 arg)
 /* A VMM killed with its vCPUs inside the guest, waiting on the ring. */
 TEST_F_TIMEOUT(part, kill_vmm_with_vcpus_in_guest, PART_TIMEOUT)
 {
-	long vms_ref0 = vsm_live_vms_ref(), vsm_ref0 = vsm_mod_refcnt(VSM_MODNAME);
+	long vms_ref0 = vsm_live_vms(), vsm_ref0 = vsm_mod_refcnt(VSM_MODNAME);
 	struct kvm_vsm_partition_info info;
 	int round, status;
 
@@ -371,7 +371,7 @@ TEST_F_TIMEOUT(part, kill_vmm_with_vcpus_in_guest, PART_TIMEOUT)
 		munmap(ready, 4096);
 	}
 	/* Process teardown is complete once refcounts are back. */
-	EXPECT_EQ(vms_ref0, vsm_live_vms_ref());
+	EXPECT_EQ(vms_ref0, vsm_live_vms());
 	EXPECT_EQ(vsm_ref0, vsm_mod_refcnt(VSM_MODNAME));
 	ASSERT_EQ(0, kvmvsm_get_info(self->part, &info));	/* still fine */
 }
@@ -390,7 +390,7 @@ TEST_F_TIMEOUT(part, create_attach_run_destroy_cycles, PART_TIMEOUT)
 {
 	const char *env = getenv("KVM_VSM_TEST_CYCLES");
 	int cycles = env ? atoi(env) : 1000, i, dev = self->dev;
-	long vms_ref0 = vsm_live_vms_ref();
+	long vms_ref0 = vsm_live_vms();
 	struct kvm_vm *keep = vm_create_barebones();
 	struct ucall uc;
 
@@ -409,7 +409,7 @@ TEST_F_TIMEOUT(part, create_attach_run_destroy_cycles, PART_TIMEOUT)
 		kvm_vm_free(v.vm);
 	}
 	kvm_vm_free(keep);
-	EXPECT_EQ(vms_ref0 + 1, vsm_live_vms_ref());	/* keep: in part */
+	EXPECT_EQ(vms_ref0 + 1, vsm_live_vms());	/* keep: in part */
 }
 
 /* A partition pins the module; after the last one, rmmod works. */

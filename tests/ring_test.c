@@ -60,9 +60,25 @@ static void consume(struct kvmvsm_ring *ring, struct seen *s, u64 limit)
 	const struct kvm_vsm_ring_record *rec;
 	int r;
 
+	int idle = 0;
+
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) && s->records < limit) {
-		if (kvmvsm_ring_wait(ring, 50) <= 0)
+		if (kvmvsm_ring_wait(ring, 50) <= 0) {
+			/* Stalled for 30 s: say where, then give up. */
+			if (++idle == 600) {
+				fprintf(stderr,
+					"# ring stalled: records %llu prod %u cons %u flags %#x next %llu/%llu\n",
+					(unsigned long long)s->records,
+					ring->hdr->producer, ring->hdr->consumer,
+					ring->hdr->flags,
+					(unsigned long long)s->next_input[0],
+					(unsigned long long)s->next_input[1]);
+				s->bad++;
+				return;
+			}
 			continue;
+		}
+		idle = 0;
 		while ((rec = kvmvsm_ring_peek(ring)) && s->records < limit) {
 			u64 id = rec->hypercall.output, i = rec->hypercall.input;
 
@@ -89,6 +105,9 @@ static void consume(struct kvmvsm_ring *ring, struct seen *s, u64 limit)
 			r = kvmvsm_ring_complete(ring, rec->seq, answer(i, id));
 			s->bad += r != 0;
 			__atomic_store_n(&s->records, s->records + 1, __ATOMIC_RELEASE);
+			if (!(s->records % 20000))
+				fprintf(stderr, "# ring: %llu records\n",
+					(unsigned long long)s->records);
 			kvmvsm_ring_advance(ring);
 		}
 	}
@@ -125,7 +144,7 @@ static void *vp_run(void *arg)
 			return NULL;
 		case UCALL_ABORT:
 			REPORT_GUEST_ASSERT(uc);
-			/* fallthrough: not reached */
+			return NULL;	/* not reached */
 		default:
 			t->result = -1000 - (int)t->vcpu->run->exit_reason;
 			return NULL;
@@ -204,6 +223,7 @@ static u64 env_u64(const char *name, u64 def)
 FIXTURE(ring) {
 	struct rig g;
 };
+
 FIXTURE_SETUP(ring) {}
 FIXTURE_TEARDOWN(ring) {}
 
@@ -235,7 +255,7 @@ TEST_F_TIMEOUT(ring, consumer_killed_mid_stream, RING_TIMEOUT)
 {
 	u64 n = 2000;
 	pid_t child;
-	int status;
+	int status, i;
 
 	rig_start(_metadata, &self->g, 2, n, 64);
 	child = fork();
@@ -244,8 +264,13 @@ TEST_F_TIMEOUT(ring, consumer_killed_mid_stream, RING_TIMEOUT)
 		consume(&self->g.ring, self->g.seen, ~0ull);
 		_exit(0);
 	}
-	while (__atomic_load_n(&self->g.seen->records, __ATOMIC_ACQUIRE) < n / 2)
+	for (i = 0; __atomic_load_n(&self->g.seen->records, __ATOMIC_ACQUIRE) < n / 2; i++) {
+		ASSERT_GT(60000, i) TH_LOG("child consumer stuck at %llu records",
+					   (unsigned long long)self->g.seen->records);
 		usleep(1000);
+	}
+	TH_LOG("killing the consumer after %llu records",
+	       (unsigned long long)self->g.seen->records);
 	kill(child, SIGKILL);
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));

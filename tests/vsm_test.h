@@ -7,6 +7,7 @@
 #ifndef VSM_TEST_H
 #define VSM_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -121,10 +122,7 @@ static inline int vsm_kmsg_count(const char *needle)
 	return n;
 }
 
-/*
- * The active KVM vendor module. Every live KVM VM holds a reference on it,
- * so its refcnt returning to a baseline proves VMs were really destroyed.
- */
+/* The active KVM vendor module. */
 static inline const char *vsm_vendor_module(void)
 {
 	if (vsm_mod_loaded("kvm_amd"))
@@ -134,11 +132,23 @@ static inline const char *vsm_vendor_module(void)
 	return NULL;
 }
 
-static inline long vsm_live_vms_ref(void)
+/*
+ * Live KVM VMs: KVM keeps a debugfs directory "<pid>-<fd>" per struct kvm
+ * from creation to kvm_destroy_vm(), whoever holds the last reference.
+ */
+static inline long vsm_live_vms(void)
 {
-	const char *v = vsm_vendor_module();
+	struct dirent *d;
+	long n = 0;
+	int pid, fd;
+	DIR *dir = opendir("/sys/kernel/debug/kvm");
 
-	return v ? vsm_mod_refcnt(v) : -1;
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		n += sscanf(d->d_name, "%d-%d", &pid, &fd) == 2;
+	closedir(dir);
+	return n;
 }
 
 /* Make sure kvm-vsm is loaded (tests may run in any order). */
