@@ -6,7 +6,7 @@ KDIR	?= /lib/modules/$(KVER)/build
 PREFIX	?= /usr/local
 VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
-.PHONY: all module clean lint check demo deb tools install help
+.PHONY: all module clean lint check bench demo deb tools install help
 
 all: module tools
 
@@ -31,6 +31,10 @@ lint:
 check:
 	scripts/check.sh
 
+# Benchmarks in the guest of each kernel: ratios, no pass/fail.
+bench:
+	scripts/bench.sh
+
 # Boot the stock-kernel guest, load the module, show it answering.
 demo:
 	scripts/demo.sh
@@ -47,4 +51,4 @@ clean:
 	rm -rf build/module build/out build/tools
 
 help:
-	@echo "make [module|tools|lint|check|demo|deb|install|clean]  (KVER=$(KVER))"
+	@echo "make [module|tools|lint|check|bench|demo|deb|install|clean]  (KVER=$(KVER))"

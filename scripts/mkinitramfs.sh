@@ -48,6 +48,12 @@ for t in $test_list; do
 	cp "$tests/$t" "$root/tests/"
 done
 echo "$test_list" > "$root/tests/LIST"
+# Benchmarks, when built: run by kvmvsm.mode=bench, never by the tests.
+benches=$(make -s -C "$TOP/tests" list-benches)
+for b in $benches; do
+	[ -e "$tests/$b" ] && cp "$tests/$b" "$root/tests/"
+done
+echo "$benches" > "$root/tests/BENCHES"
 for bin in "$root/sbin/kvm-vsm-load" "$root"/tests/*_test; do
 	ldd "$bin" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
 done | sort -u | while read -r lib; do

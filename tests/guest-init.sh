@@ -25,7 +25,12 @@ if grep -qw svm /proc/cpuinfo; then vendor=kvm_amd; else vendor=kvm_intel; fi
 kvm-vsm-load "$vendor" && echo "KVMVSM: loaded $vendor"
 kvm-vsm-load kvm-vsm && echo "KVMVSM: loaded kvm-vsm"
 
-if [ "$mode" = demo ]; then
+if [ "$mode" = bench ]; then
+	for b in $(cat /tests/BENCHES); do
+		echo "KVMVSM: bench $b"
+		/tests/$b
+	done
+elif [ "$mode" = demo ]; then
 	echo "KVMVSM: lsmod:"
 	cat /proc/modules | grep -E '^(kvm|kvm_vsm|kvm_amd|kvm_intel) '
 	ls -l /dev/kvm /dev/kvm-vsm

@@ -7,7 +7,9 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -276,12 +278,21 @@ TEST_F(part, detach_restores_stock)
 	struct ucall uc;
 	pthread_t t;
 
+	int efd = eventfd(0, EFD_CLOEXEC);
+	u64 events = 0;
+
 	vsm_vm_create(&v, 1, vsm_guest, 2);
 	ASSERT_EQ(0, kvmvsm_attach_vtl(self->part, v.vm->fd, 0));
 	ASSERT_EQ(0, kvmvsm_attach_vcpu(self->part, v.vcpus[0]->fd, 0, NULL));
+	ASSERT_EQ(0, kvmvsm_set_ring_eventfd(self->part, efd));
 	ASSERT_EQ(0, pthread_create(&t, NULL, answer_one, (void *)(long)self->part));
 	ASSERT_EQ(0, kvmvsm_run_vp(self->part, 0, NULL));
 	pthread_join(t, NULL);
+	/* One record published: the eventfd counted it. */
+	EXPECT_EQ(sizeof(events), read(efd, &events, sizeof(events)));
+	EXPECT_EQ(1, events);
+	EXPECT_EQ(0, kvmvsm_set_ring_eventfd(self->part, -1));
+	close(efd);
 	ASSERT_EQ(UCALL_SYNC, get_ucall(v.vcpus[0], &uc));
 	EXPECT_EQ(0x1234, uc.args[1]);
 	ASSERT_EQ(0, kvmvsm_get_info(self->part, &info));
@@ -294,6 +305,76 @@ TEST_F(part, detach_restores_stock)
 	vcpu_run(v.vcpus[0]);
 	ASSERT_EQ(UCALL_SYNC, get_ucall(v.vcpus[0], &uc));
 	EXPECT_EQ(HV_STATUS_INVALID_HYPERCALL_CODE, uc.args[1]);
+	kvm_vm_free(v.vm);
+}
+
+static void sig_noop(int sig)
+{
+}
+
+struct sig_run {
+	int part;
+	int r;
+	pthread_t tid;
+};
+
+static void *run_vp0(void *arg)
+{
+	struct sig_run *s = arg;
+
+	s->r = kvmvsm_run_vp(s->part, 0, NULL);
+	return NULL;
+}
+
+/*
+ * KVM_VSM_RUN_VP behaves as KVM_RUN: immediate_exit gives EINTR at once; a
+ * signal to a vCPU waiting for a ring answer gives EINTR and KVM_EXIT_INTR,
+ * and running again waits for the same record (no duplicate) and delivers
+ * its answer.
+ */
+TEST_F(part, run_vp_signals)
+{
+	struct sigaction sa = { .sa_handler = sig_noop };
+	struct kvm_vsm_partition_info info = {};
+	struct kvmvsm_ring ring;
+	struct sig_run s = { .part = self->part };
+	struct vsm_vm v;
+	struct ucall uc;
+	u64 seq;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	vsm_vm_create(&v, 1, vsm_guest, 1);
+	ASSERT_EQ(0, kvmvsm_attach_vtl(self->part, v.vm->fd, 0));
+	ASSERT_EQ(0, kvmvsm_attach_vcpu(self->part, v.vcpus[0]->fd, 0, NULL));
+	ASSERT_EQ(0, kvmvsm_ring_map(self->part, &ring));
+
+	v.vcpus[0]->run->immediate_exit = 1;
+	EXPECT_EQ(-EINTR, kvmvsm_run_vp(self->part, 0, NULL));
+	v.vcpus[0]->run->immediate_exit = 0;
+
+	/* Into the guest, which blocks in its VSM hypercall. */
+	ASSERT_EQ(0, pthread_create(&s.tid, NULL, run_vp0, &s));
+	ASSERT_EQ(1, kvmvsm_ring_wait(&ring, 60000));
+	seq = kvmvsm_ring_peek(&ring)->seq;
+	usleep(100000);
+	pthread_kill(s.tid, SIGUSR1);
+	pthread_join(s.tid, NULL);
+	EXPECT_EQ(-EINTR, s.r);
+	EXPECT_EQ(KVM_EXIT_INTR, v.vcpus[0]->run->exit_reason);
+
+	/* Again: the same record is awaited, not a second one. */
+	ASSERT_EQ(0, pthread_create(&s.tid, NULL, run_vp0, &s));
+	usleep(200000);
+	EXPECT_EQ(1, ring.hdr->producer);
+	EXPECT_EQ(0, kvmvsm_ring_complete(&ring, seq, 0x77));
+	kvmvsm_ring_advance(&ring);
+	pthread_join(s.tid, NULL);
+	EXPECT_EQ(0, s.r);
+	ASSERT_EQ(UCALL_SYNC, get_ucall(v.vcpus[0], &uc));
+	EXPECT_EQ(0x77, uc.args[1]);
+	ASSERT_EQ(0, kvmvsm_get_info(self->part, &info));
+	EXPECT_EQ(1, info.hypercalls_forwarded);
+	kvmvsm_ring_unmap(&ring);
 	kvm_vm_free(v.vm);
 }
 
@@ -391,9 +472,12 @@ TEST_F_TIMEOUT(part, create_attach_run_destroy_cycles, PART_TIMEOUT)
 	const char *env = getenv("KVM_VSM_TEST_CYCLES");
 	int cycles = env ? atoi(env) : 1000, i, dev = self->dev;
 	long vms_ref0 = vsm_live_vms();
+	struct rlimit nofile = { 65536, 65536 };
 	struct kvm_vm *keep = vm_create_barebones();
 	struct ucall uc;
 
+	/* 6.1's kvm_vm_elf_load() leaks the ELF fd of every VM it loads. */
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &nofile));
 	ASSERT_EQ(0, kvmvsm_attach_vtl(self->part, keep->fd, 0));
 	for (i = 0; i < cycles; i++) {
 		struct vsm_vm v;
