@@ -202,12 +202,13 @@ int main(int argc, char **argv)
 	kvm_vm_free(other);
 	close(dev);
 
-	printf("BENCH unattached-vm in-kernel hypercall loop, ns/iter: "
-	       "not loaded %.0f, loaded %.0f, hooks live %.0f\n",
+	printf("BENCH unattached VM, in-kernel hypercall loop, ns/iter:\n");
+	printf("BENCH   kvm-vsm not loaded %.0f, loaded %.0f, hooks live %.0f\n",
 	       base, loaded, hooked);
-	printf("BENCH ratio unattached cost: loaded/not-loaded %.3f, "
-	       "hooks-live/not-loaded %.3f\n", loaded / base, hooked / base);
-	printf("BENCH ring round trip ns/record %.0f, plain KVM_RUN exit ns %.0f, "
-	       "ratio ring/plain-exit %.3f\n", ring, plain_exit, ring / plain_exit);
+	printf("BENCH   ratio loaded/not-loaded %.3f, hooks-live/not-loaded %.3f\n",
+	       loaded / base, hooked / base);
+	printf("BENCH ring round trip %.0f ns/record, plain KVM_RUN exit %.0f ns\n",
+	       ring, plain_exit);
+	printf("BENCH   ratio ring/plain-exit %.3f\n", ring / plain_exit);
 	return 0;
 }
