@@ -17,6 +17,9 @@ has_text include/linux/file.h 'define fd_file\(' && printf ' -DKVM_VSM_HAVE_FD_F
 # eventfd_signal(ctx) without a count (6.8).
 has_text include/linux/eventfd.h 'void eventfd_signal\(struct eventfd_ctx \*ctx\)' &&
 	printf ' -DKVM_VSM_HAVE_EVENTFD_SIGNAL_1ARG'
+# kvm_get_dr() returns the value instead of filling a pointer (6.10).
+has_text arch/x86/include/asm/kvm_host.h 'unsigned long kvm_get_dr\(' &&
+	printf ' -DKVM_VSM_HAVE_KVM_GET_DR_RETURNS'
 # kvm.ko sanity: the one symbol every kvm-vsm feature relies on.
 has_export file_is_kvm && printf ' -DKVM_VSM_HAVE_FILE_IS_KVM'
 echo

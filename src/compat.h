@@ -11,6 +11,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/kvm_host.h>
 
 #ifndef KVM_VSM_HAVE_FILE_IS_KVM
 #error "kvm.ko of the target kernel does not export file_is_kvm()"
@@ -28,6 +29,19 @@ static inline void kvm_vsm_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
+#endif
+}
+
+/* kvm_get_dr() returns the value since 6.10; it filled a pointer before. */
+static inline unsigned long kvm_vsm_get_dr(struct kvm_vcpu *vcpu, int dr)
+{
+#ifdef KVM_VSM_HAVE_KVM_GET_DR_RETURNS
+	return kvm_get_dr(vcpu, dr);
+#else
+	unsigned long val;
+
+	kvm_get_dr(vcpu, dr, &val);
+	return val;
 #endif
 }
 

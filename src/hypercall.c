@@ -12,13 +12,9 @@
 #define HVCALL_DISABLE_PARTITION_VTL		0x000e
 #define HVCALL_ENABLE_VP_VTL			0x000f
 #define HVCALL_DISABLE_VP_VTL			0x0010
-#define HVCALL_VTL_CALL				0x0011
-#define HVCALL_VTL_RETURN			0x0012
 #define HVCALL_GET_VP_REGISTERS			0x0050
 #define HVCALL_SET_VP_REGISTERS			0x0051
 #define HVCALL_TRANSLATE_VIRTUAL_ADDRESS	0x0052
-
-#define HV_STATUS_INVALID_HYPERCALL_CODE	2
 
 bool kvm_vsm_is_vsm_hypercall(u16 code)
 {
@@ -149,7 +145,8 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	struct kvm_vsm_vtl *vtl;
 	bool longmode;
 	u64 control, result = HV_STATUS_INVALID_HYPERCALL_CODE;
-	int idx, r = 0;
+	u16 code;
+	int idx, r = -ENOTTY;
 
 	/* TLFS: the hypercall instruction #UDs at CPL > 0 and in real mode. */
 	if (!(vcpu->arch.cr0 & X86_CR0_PE) || kvm_vsm_guest_cpl(vcpu) != 0) {
@@ -157,24 +154,34 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 		return 1;
 	}
 	control = kvm_vsm_hypercall_control(vcpu, &longmode);
+	code = control;
 
 	idx = srcu_read_lock(&kvm_vsm_srcu);
 	vtl = kvm_vsm_vtl_of(vcpu->kvm);
-	if (vtl)	/* else detached since the hook ran: stock answer */
-		r = kvm_vsm_forward(vcpu, vtl, control, longmode, &result);
+	if (vtl && (code == HVCALL_VTL_CALL || code == HVCALL_VTL_RETURN))
+		r = kvm_vsm_vtl_switch_request(vcpu, vtl, code, &result);
+	/* Not the kernel's to handle: the VMM answers through the ring. */
+	if (vtl && r == -ENOTTY)
+		r = kvm_vsm_forward(vcpu, vtl, control, longmode, &result) ?: 1;
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 
-	if (r == -EINTR) {
+	switch (r) {
+	case 0:		/* VTL switch: KVM_VSM_RUN_VP takes over */
+		return 0;
+	case -EINTR:
 		/* As KVM_RUN with a signal pending; RIP stays on the VMCALL. */
 		vcpu->run->exit_reason = KVM_EXIT_INTR;
 		++vcpu->stat.signal_exits;
 		return -EINTR;
-	}
-	if (r == -ENODEV)	/* partition released meanwhile */
-		r = 0;
-	if (r)
+	case -ENOTTY:	/* detached since the hook ran: stock answer */
+	case -ENODEV:	/* partition released meanwhile: stock answer */
+		result = HV_STATUS_INVALID_HYPERCALL_CODE;
+		fallthrough;
+	case 1:
+		return kvm_vsm_hypercall_done(vcpu, longmode, result);
+	default:
 		return r;
-	return kvm_vsm_hypercall_done(vcpu, longmode, result);
+	}
 }
 
 int kvm_vsm_complete(struct kvm_vsm_partition *part,

@@ -51,6 +51,7 @@ struct kvm_vsm_vp {
 	u64 seq;
 	u64 result;
 	wait_queue_head_t wq;
+	u32 pending_entry_reason;	/* for the VP assist page, at next run */
 };
 
 /* One attached VM = one VTL. */
@@ -63,8 +64,25 @@ struct kvm_vsm_vtl {
 	struct xarray vps;		/* vcpu_idx -> struct kvm_vsm_vp */
 };
 
+/* No VTL switch pending. */
+#define KVM_VSM_NO_SWITCH	0xff
+
+/*
+ * Per VP, across its VTLs: which VTL runs and a switch requested by the
+ * guest. Touched only by the thread running the VP (KVM_VSM_RUN_VP and
+ * the hypercall handler it leads to), except creation under part->lock.
+ */
+struct kvm_vsm_vpstate {
+	u8 active_vtl;
+	u8 switch_to;			/* KVM_VSM_NO_SWITCH or a VTL */
+	u8 entry_reason;		/* HV_VTL_ENTRY_* written on the switch */
+	bool fast_return;		/* VtlReturn: keep RAX/RCX as they are */
+	bool in_run;			/* inside KVM_VSM_RUN_VP */
+};
+
 struct kvm_vsm_partition {
 	struct mutex lock;		/* attach/detach/config */
+	struct xarray vpstates;		/* VP index -> kvm_vsm_vpstate */
 	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
 	u32 run_mode;
 	bool dead;			/* released: waiters answer as stock KVM */
@@ -118,6 +136,19 @@ int kvm_vsm_complete(struct kvm_vsm_partition *part,
 u64 kvm_vsm_hypercall_control(struct kvm_vcpu *vcpu, bool *longmode);
 void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
 			      struct kvm_vsm_vtl *vtl);
+
+/* switch.c: VtlCall/VtlReturn in the kernel. */
+#define HVCALL_VTL_CALL			0x0011
+#define HVCALL_VTL_RETURN		0x0012
+#define HV_STATUS_INVALID_HYPERCALL_CODE	2
+#define HV_STATUS_INVALID_VTL_STATE	0x0051
+int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
+			       u16 code, u64 *result);
+int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
+		       struct kvm_vsm_vpstate *st, u32 vp);
+struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
+					    u32 vp);
+void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
 
 /* hooks.c */
 int kvm_vsm_hooks_get(void);	/* install on first partition */

@@ -24,6 +24,8 @@ static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
 {
 	struct kvm_vsm_partition *part = file->private_data;
 	struct kvm_vsm_ring *ring = &part->ring;
+	struct kvm_vsm_vpstate *st;
+	unsigned long i;
 
 	/* Release producers waiting for room, then detach (waits for hooks). */
 	spin_lock(&ring->lock);
@@ -31,6 +33,9 @@ static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
 	spin_unlock(&ring->lock);
 	wake_up_all(&ring->space_wq);
 	kvm_vsm_detach_all(part);
+	xa_for_each(&part->vpstates, i, st)
+		kfree(st);
+	xa_destroy(&part->vpstates);
 	kvm_vsm_ring_free(ring);
 	kvm_vsm_hooks_put();
 	kfree(part);
@@ -69,38 +74,50 @@ static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
  * KVM_RUN on the vCPU of VP @vp's active VTL, through its own file, so
  * signals, immediate_exit and KVM_EXIT_INTR behave as with plain KVM_RUN.
  * kvm_vcpu_ioctl is address-taken (it keeps its ENDBR); checked anyway.
+ * A VTL switch the guest asked for ends that KVM_RUN internally; the loop
+ * switches and runs the other VTL's vCPU without going to userspace.
  */
 static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_run_vp *arg)
 {
 	long (*ioctl)(struct file *file, unsigned int cmd, unsigned long arg);
+	struct kvm_vsm_vpstate *st;
 	struct kvm_vsm_vtl *vtl;
 	struct kvm_vsm_vp *vp;
-	struct file *file = NULL;
-	u8 active = 0;	/* VTL switching arrives with VtlCall/VtlReturn */
+	struct file *file;
 	long r;
 
 	if (arg->flags || !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 
-	mutex_lock(&part->lock);
-	vtl = part->vtls[active];
-	vp = vtl ? xa_load(&vtl->vps, arg->vp) : NULL;
-	if (vp && vp->vcpu_file)
-		file = get_file(vp->vcpu_file);
-	mutex_unlock(&part->lock);
-	if (!file)
-		return -ENOENT;
+	for (;;) {
+		file = NULL;
+		mutex_lock(&part->lock);
+		st = xa_load(&part->vpstates, arg->vp);
+		arg->vtl = st ? st->active_vtl : 0;
+		vtl = part->vtls[arg->vtl];
+		vp = vtl ? xa_load(&vtl->vps, arg->vp) : NULL;
+		if (st && vp && vp->vcpu_file)
+			file = get_file(vp->vcpu_file);
+		mutex_unlock(&part->lock);
+		if (!file)
+			return -ENOENT;
 
-	ioctl = file->f_op->unlocked_ioctl;
-	if (!kvm_vsm_callable(ioctl)) {
+		ioctl = file->f_op->unlocked_ioctl;
+		if (!kvm_vsm_callable(ioctl)) {
+			fput(file);
+			return -EOPNOTSUPP;
+		}
+		st->in_run = true;
+		r = ioctl(file, KVM_RUN, 0);
+		st->in_run = false;
 		fput(file);
-		return -EOPNOTSUPP;
+		if (r || st->switch_to == KVM_VSM_NO_SWITCH)
+			return r;
+		r = kvm_vsm_vtl_switch(part, st, arg->vp);
+		if (r)
+			return r;
 	}
-	arg->vtl = active;
-	r = ioctl(file, KVM_RUN, 0);
-	fput(file);
-	return r;
 }
 
 static int kvm_vsm_set_run_mode(struct kvm_vsm_partition *part,
@@ -233,6 +250,7 @@ int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
 	if (!part)
 		return -ENOMEM;
 	mutex_init(&part->lock);
+	xa_init(&part->vpstates);
 	part->run_mode = KVM_VSM_RUN_MODE_KERNEL;
 	r = kvm_vsm_ring_init(&part->ring, arg.ring_entries);
 	if (r)

@@ -152,6 +152,9 @@ int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 	r = -EEXIST;
 	if (vp->vcpu_file)
 		goto out_unlock;
+	r = -ENOMEM;	/* the VP's VTL state: VTL0 active until a switch */
+	if (!kvm_vsm_vpstate_get(part, vp->index))
+		goto out_unlock;
 	vp->vcpu_file = file;
 	file = NULL;	/* the VP keeps the reference */
 	arg->vp = vp->index;
@@ -172,6 +175,7 @@ static void kvm_vsm_vtl_free(struct kvm_vsm_partition *part,
 	unsigned long i;
 
 	xa_for_each(&vtl->vps, i, vp) {
+		kvm_vsm_vp_forget_entry(vp);
 		if (vp->vcpu_file)
 			fput(vp->vcpu_file);
 		kfree(vp);

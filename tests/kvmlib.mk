@@ -11,6 +11,6 @@ VSM_CFLAGS := -Werror -DVSM_VERSION='"$(VSM_VERSION)"' -I$(VSM_TESTS) -I$(VSM_TE
 $(VSM_OUT)/libkvm.a: $(LIBKVM_OBJS)
 	$(AR) crs $@ $^
 
-$(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_TESTS)/vsm_test.h $(VSM_TESTS)/vsm_guest.h $(VSM_OUT)/libkvm.a
+$(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_TESTS)/vsm_test.h $(VSM_TESTS)/vsm_guest.h $(VSM_TESTS)/vsm_vtl.h $(VSM_OUT)/libkvm.a
 	$(CC) $(CFLAGS) $(VSM_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) \
 		$< $(VSM_OUT)/libkvm.a $(LDLIBS) $(VSM_LDLIBS) -o $@

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VTL switches in the kernel: HvCallVtlCall (0x0011) and HvCallVtlReturn
+ * (0x0012) for VPs run through KVM_VSM_RUN_VP in KVM_VSM_RUN_MODE_KERNEL.
+ *
+ * Each VTL is its own VM, so each VTL of a VP has its own vCPU and the
+ * TLFS private state (control registers, RIP, RSP, RFLAGS, segments,
+ * descriptor tables, DR7, EFER, PAT, SYSCALL/SYSENTER MSRs, FS/GS/kernel
+ * GS base, TSC_AUX, Hyper-V MSRs, local APIC) simply stays where it is. A
+ * switch moves only the shared state (TLFS 15.11.1; seeds/003 quotes the
+ * list): GPRs but RSP, CR2, DR0-3 and DR6, the x87/SSE/AVX state and XCR0.
+ * Nothing is proportional to guest size, and nothing goes to userspace.
+ *
+ * The request comes from the hypercall handler inside KVM_RUN of the
+ * calling VTL's vCPU: it records the target and ends that KVM_RUN with an
+ * internal exit. KVM_VSM_RUN_VP sees it and calls kvm_vsm_vtl_switch(),
+ * where neither vCPU is loaded (their FPU state is in memory), then runs
+ * the target's vCPU. The VMM never sees the internal exit.
+ */
+#include "compat.h"
+#include "kvm_vsm.h"
+
+/* TLFS VP assist page: VTL control area (struct hv_vp_assist_page). */
+#define HV_VP_ASSIST_ENABLE		BIT_ULL(0)
+#define HV_VP_ASSIST_VTL_ENTRY_REASON	0x08
+#define HV_VP_ASSIST_VTL_RET_RAX	0x10	/* then vtl_ret_x64rcx */
+
+#define HV_VTL_ENTRY_VTL_CALL		1
+
+/* VtlReturn: RAX bit 0 asks for a fast return (RAX/RCX not restored). */
+#define HV_VTL_RETURN_FAST		BIT_ULL(0)
+
+/* The exit that hands the switch to KVM_VSM_RUN_VP ("VSM" + 1). */
+#define KVM_VSM_HYPERV_EXIT_SWITCH	0x56534d01
+
+struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
+					    u32 vp)
+{
+	struct kvm_vsm_vpstate *st, *old;
+
+	st = xa_load(&part->vpstates, vp);
+	if (st)
+		return st;
+	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
+	if (!st)
+		return NULL;
+	st->switch_to = KVM_VSM_NO_SWITCH;
+	old = xa_cmpxchg(&part->vpstates, vp, NULL, st, GFP_KERNEL_ACCOUNT);
+	if (old) {
+		kfree(st);
+		return xa_is_err(old) ? NULL : old;
+	}
+	return st;
+}
+
+/* VP @vp's vCPU at VTL @n, if that VTL is attached and the vCPU registered. */
+static struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part,
+					u32 n, u32 vp)
+{
+	struct kvm_vsm_vtl *vtl = n < KVM_VSM_MAX_VTLS ? part->vtls[n] : NULL;
+	struct kvm_vsm_vp *p = vtl ? xa_load(&vtl->vps, vp) : NULL;
+
+	return p && p->vcpu_file ? p->vcpu : NULL;
+}
+
+/*
+ * VtlCall/VtlReturn from @vcpu at @vtl. Returns 1 with *result set when
+ * the guest gets a status instead (no higher VTL, VtlReturn from VTL0),
+ * 0 to end KVM_RUN for the switch, or -ENOTTY when the switch is not the
+ * kernel's to make (userspace mode, or the VP was not run through
+ * KVM_VSM_RUN_VP): the caller then forwards the hypercall to the VMM.
+ */
+int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
+			       u16 code, u64 *result)
+{
+	struct kvm_vsm_partition *part = vtl->part;
+	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vcpu->vcpu_idx);
+	u32 target;
+
+	if (!st || !st->in_run || st->active_vtl != vtl->vtl ||
+	    READ_ONCE(part->run_mode) != KVM_VSM_RUN_MODE_KERNEL)
+		return -ENOTTY;
+
+	/* Attach order makes "enabled" contiguous: n+1 above, n-1 below. */
+	if (code == HVCALL_VTL_CALL) {
+		target = vtl->vtl + 1;
+	} else {
+		if (!vtl->vtl) {
+			*result = HV_STATUS_INVALID_VTL_STATE;
+			return 1;
+		}
+		target = vtl->vtl - 1;
+	}
+	mutex_lock(&part->lock);
+	if (!kvm_vsm_vp_vcpu(part, target, vcpu->vcpu_idx)) {
+		mutex_unlock(&part->lock);
+		*result = HV_STATUS_INVALID_VTL_STATE;
+		return 1;
+	}
+	mutex_unlock(&part->lock);
+
+	st->switch_to = target;
+	st->entry_reason = HV_VTL_ENTRY_VTL_CALL;
+	st->fast_return = vcpu->arch.regs[VCPU_REGS_RAX] & HV_VTL_RETURN_FAST;
+	/* The caller resumes after its hypercall when it is switched back to. */
+	kvm_skip_emulated_instruction(vcpu);
+	vcpu->run->exit_reason = KVM_EXIT_HYPERV;
+	vcpu->run->hyperv.type = KVM_VSM_HYPERV_EXIT_SWITCH;
+	return 0;
+}
+
+/* The VP assist page of @vcpu's VTL, or 0 when the guest has none. */
+static gpa_t kvm_vsm_assist_gpa(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
+
+	if (!hv || !(hv->hv_vapic & HV_VP_ASSIST_ENABLE))
+		return 0;
+	return hv->hv_vapic & PAGE_MASK;
+}
+
+static int kvm_vsm_guest_rw(struct kvm_vcpu *vcpu, gpa_t gpa, void *data,
+			    unsigned long len, bool write)
+{
+	int idx, r;
+
+	idx = srcu_read_lock(&vcpu->kvm->srcu);
+	r = write ? kvm_vcpu_write_guest(vcpu, gpa, data, len) :
+		    kvm_vcpu_read_guest(vcpu, gpa, data, len);
+	srcu_read_unlock(&vcpu->kvm->srcu, idx);
+	return r;
+}
+
+/* complete_userspace_io of a vCPU entered by a VTL call: KVM_RUN runs it. */
+static int kvm_vsm_deliver_entry(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_vtl *vtl;
+	struct kvm_vsm_vp *vp;
+	gpa_t assist;
+	int idx;
+
+	idx = srcu_read_lock(&kvm_vsm_srcu);
+	vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	vp = vtl ? xa_load(&vtl->vps, vcpu->vcpu_idx) : NULL;
+	assist = kvm_vsm_assist_gpa(vcpu);
+	if (vp && vp->pending_entry_reason && assist)
+		kvm_vsm_guest_rw(vcpu, assist + HV_VP_ASSIST_VTL_ENTRY_REASON,
+				 &vp->pending_entry_reason, sizeof(u32), true);
+	if (vp)
+		vp->pending_entry_reason = 0;
+	srcu_read_unlock(&kvm_vsm_srcu, idx);
+	return 1;
+}
+
+/*
+ * @vp is being freed: take our callback back out of its vCPU unless KVM
+ * has consumed it. A KVM_RUN that read the pointer just before still calls
+ * it; only an rmmod completing within those instructions, after the
+ * partition's release, could hurt (docs/design.md, known limitations).
+ */
+void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp)
+{
+	cmpxchg(&vp->vcpu->arch.complete_userspace_io, kvm_vsm_deliver_entry,
+		NULL);
+}
+
+static void kvm_vsm_set_reg(struct kvm_vcpu *vcpu, int reg, unsigned long val)
+{
+	vcpu->arch.regs[reg] = val;
+	vcpu->arch.regs_avail |= BIT(reg);
+	vcpu->arch.regs_dirty |= BIT(reg);
+}
+
+/* TLFS shared state, @src to @dst; neither vCPU is loaded. */
+static void kvm_vsm_copy_shared(struct kvm_vcpu *dst, struct kvm_vcpu *src)
+{
+	struct fpstate *sfp = src->arch.guest_fpu.fpstate;
+	struct fpstate *dfp = dst->arch.guest_fpu.fpstate;
+	int reg, dr;
+
+	for (reg = 0; reg < VCPU_REGS_RIP; reg++)	/* RAX..R15 */
+		if (reg != VCPU_REGS_RSP)
+			kvm_vsm_set_reg(dst, reg, src->arch.regs[reg]);
+	dst->arch.cr2 = src->arch.cr2;
+	for (dr = 0; dr < 4; dr++)
+		kvm_set_dr(dst, dr, kvm_vsm_get_dr(src, dr));
+	kvm_set_dr(dst, 6, kvm_vsm_get_dr(src, 6));
+	dst->arch.xcr0 = src->arch.xcr0;
+	/* Same process, same CPUID: the XSAVE buffers have the same layout. */
+	if (sfp->size == dfp->size)
+		memcpy(&dfp->regs, &sfp->regs, sfp->size);
+}
+
+int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
+		       struct kvm_vsm_vpstate *st, u32 vp)
+{
+	struct kvm_vcpu *src, *dst;
+	struct kvm_vsm_vp *dst_vp;
+	bool call = st->switch_to > st->active_vtl;
+	u64 ret_regs[2];
+	gpa_t assist;
+
+	mutex_lock(&part->lock);
+	src = kvm_vsm_vp_vcpu(part, st->active_vtl, vp);
+	dst = kvm_vsm_vp_vcpu(part, st->switch_to, vp);
+	dst_vp = dst ? xa_load(&part->vtls[st->switch_to]->vps, vp) : NULL;
+	if (!src || !dst) {
+		/* Detached meanwhile: the caller stays where it is. */
+		st->switch_to = KVM_VSM_NO_SWITCH;
+		mutex_unlock(&part->lock);
+		return 0;
+	}
+	/* Lower VTL first; no other thread runs either vCPU of this VP. */
+	mutex_lock(call ? &src->mutex : &dst->mutex);
+	mutex_lock_nested(call ? &dst->mutex : &src->mutex, 1);
+
+	kvm_vsm_copy_shared(dst, src);
+	if (call) {
+		/*
+		 * Guest memory is written with a running vCPU only (KVM's
+		 * dirty tracking WARNs otherwise): the entry reason lands when
+		 * @dst's KVM_RUN starts, through complete_userspace_io, which
+		 * KVM runs first thing (the seeds/004 "defer to the first run").
+		 */
+		dst_vp->pending_entry_reason = st->entry_reason;
+		if (!dst->arch.complete_userspace_io)
+			dst->arch.complete_userspace_io = kvm_vsm_deliver_entry;
+		else
+			pr_warn_ratelimited("kvm-vsm: VTL entry reason not delivered: completion pending\n");
+	} else if (!st->fast_return) {
+		/* The returning VTL left the caller's RAX/RCX in its page. */
+		assist = kvm_vsm_assist_gpa(src);
+		if (assist && !kvm_vsm_guest_rw(src, assist + HV_VP_ASSIST_VTL_RET_RAX,
+						ret_regs, sizeof(ret_regs), false)) {
+			kvm_vsm_set_reg(dst, VCPU_REGS_RAX, ret_regs[0]);
+			kvm_vsm_set_reg(dst, VCPU_REGS_RCX, ret_regs[1]);
+		}
+	}
+	st->active_vtl = st->switch_to;
+	st->switch_to = KVM_VSM_NO_SWITCH;
+
+	mutex_unlock(&src->mutex);
+	mutex_unlock(&dst->mutex);
+	mutex_unlock(&part->lock);
+	return 0;
+}

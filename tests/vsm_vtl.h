@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A two-VTL VP for tests and benchmarks: VM0 is VTL0 and runs the test's
+ * guest code; VM1 is VTL1, maps the same guest memory (same userspace
+ * backing, its own memslots: the one-VM-per-VTL model) and starts at
+ * vtl1_entry with VTL0's initial page tables and segments.
+ *
+ * VTL1 cannot make ucalls (the library knows only VM0's address space):
+ * it reports through struct vtl1_report in shared guest memory.
+ * Include after vsm_guest.h.
+ */
+#ifndef VSM_VTL_H
+#define VSM_VTL_H
+
+#define HVCALL_VTL_RETURN		0x0012
+#define HV_STATUS_INVALID_VTL_STATE	0x0051
+#define HV_X64_MSR_VP_ASSIST_PAGE_MSR	0x40000073
+
+/* TLFS VP assist page, VTL control area. */
+struct vp_assist {
+	u32 apic_assist;
+	u32 reserved;
+	u32 vtl_entry_reason;
+	u32 vtl_reserved;
+	u64 vtl_ret_rax;
+	u64 vtl_ret_rcx;
+};
+
+struct vtl1_report {
+	u64 entries;
+	u64 errors;
+	u64 last_error;
+};
+
+/* Guest globals, in guest memory both VTLs share; set by the host. */
+static u64 g_page0_gva, g_page0_gpa, g_page1_gva, g_page1_gpa;
+static u64 g_assist1_gva, g_assist1_gpa, g_iters;
+static struct vtl1_report *g_rep;
+/*
+ * Transition buffers as globals, not locals: 6.1's selftests start guest
+ * code with an RSP 8 bytes off the ABI's alignment, and GCC initialises
+ * local arrays with aligned SSE stores.
+ */
+static u64 vtl0_in[5], vtl0_out[7], vtl1_in[5], vtl1_out[7];
+
+/*
+ * vtl_transition(page, control, rax, in[5], out[7]): a hypercall through
+ * @page that may switch VTL. Sets R12-R15 and XMM7 from @in, RCX =
+ * @control, RAX = @rax; afterwards stores R12-R15, XMM7, RAX, RCX into
+ * @out. Callee-saved registers are kept on this VTL's own stack (RSP is
+ * private), since the other VTL's values arrive in every shared GPR.
+ */
+asm(".pushsection .text\n"
+    ".global vtl_transition\n"
+    "vtl_transition:\n"
+    "	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n	push %r14\n	push %r15\n"
+    "	push %r8\n"
+    "	mov 0(%rcx), %r12\n	mov 8(%rcx), %r13\n	mov 16(%rcx), %r14\n"
+    "	mov 24(%rcx), %r15\n	movq 32(%rcx), %xmm7\n"
+    "	mov %rdi, %rbx\n	mov %rsi, %rcx\n	mov %rdx, %rax\n"
+    "	call *%rbx\n"
+    "	pop %rbx\n"
+    "	mov %r12, 0(%rbx)\n	mov %r13, 8(%rbx)\n	mov %r14, 16(%rbx)\n"
+    "	mov %r15, 24(%rbx)\n	movq %xmm7, 32(%rbx)\n	mov %rax, 40(%rbx)\n"
+    "	mov %rcx, 48(%rbx)\n"
+    "	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	pop %rbx\n"
+    "	ret\n"
+    ".popsection\n");
+void vtl_transition(u64 page, u64 control, u64 rax, const u64 *in, u64 *out);
+
+enum { OUT_R12, OUT_R13, OUT_R14, OUT_R15, OUT_XMM7, OUT_RAX, OUT_RCX };
+
+#define VTL0_FS_BASE	0x2222000ull
+#define VTL0_KGS_BASE	0x3333000ull
+#define VTL1_FS_BASE	0x1111000ull
+#define VTL1_KGS_BASE	0x4444000ull
+
+static inline void vtl1_error(u64 what)
+{
+	g_rep->errors++;
+	g_rep->last_error = what;
+}
+
+/*
+ * VTL1: set up its own Hyper-V state (private per VTL), then serve VTL
+ * calls forever. Return j hands VTL0 R12..XMM7 = 0x5100+j..0x5500+j; even
+ * returns restore VTL0's RAX/RCX from the VP assist page, odd ones are
+ * fast. Each call must bring VTL0's 0x1200+j.. values, entry reason 1 and
+ * VTL1's own FS/kernel GS base.
+ */
+static void vtl1_entry(void)
+{
+	volatile struct vp_assist *a = (void *)g_assist1_gva;
+	u64 *in = vtl1_in, *out = vtl1_out, j;
+
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g_page1_gpa | 1);
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa | 1);
+	wrmsr(MSR_FS_BASE, VTL1_FS_BASE);
+	wrmsr(MSR_KERNEL_GS_BASE, VTL1_KGS_BASE);
+	g_rep->entries = 1;
+	for (j = 0;; j++) {
+		in[0] = 0x5100 + j;
+		in[1] = 0x5200 + j;
+		in[2] = 0x5300 + j;
+		in[3] = 0x5400 + j;
+		in[4] = 0x5500 + j;
+		a->vtl_ret_rax = 0xaaaa00 + j;
+		a->vtl_ret_rcx = 0xcccc00 + j;
+		a->vtl_entry_reason = 0;
+		vtl_transition(g_page1_gva, HVCALL_VTL_RETURN, j & 1, in, out);
+		/* Entered again by VtlCall number j. */
+		g_rep->entries++;
+		if (out[OUT_R12] != 0x1200 + j || out[OUT_R13] != 0x1300 + j ||
+		    out[OUT_R14] != 0x1400 + j || out[OUT_R15] != 0x1500 + j)
+			vtl1_error(1);
+		if (out[OUT_XMM7] != 0x7700 + j)
+			vtl1_error(2);
+		if (out[OUT_RCX] != HVCALL_VTL_CALL)
+			vtl1_error(3);
+		if (a->vtl_entry_reason != 1)
+			vtl1_error(4);
+		if (rdmsr(MSR_FS_BASE) != VTL1_FS_BASE ||
+		    rdmsr(MSR_KERNEL_GS_BASE) != VTL1_KGS_BASE)
+			vtl1_error(5);
+	}
+}
+
+struct vtl_pair {
+	struct kvm_vm *vm[2];
+	struct kvm_vcpu *vcpu[2];
+	int dev, part;
+};
+
+/* VM1 maps every memslot of VM0 at the same GPA, same host memory. */
+static inline void vtl_mirror_memory(struct kvm_vm *dst, struct kvm_vm *src)
+{
+	struct userspace_mem_region *region;
+	int bkt;
+
+	hash_for_each(src->regions.slot_hash, bkt, region, slot_node) {
+		struct kvm_userspace_memory_region r = {
+			.slot = region->region.slot,
+			.guest_phys_addr = region->region.guest_phys_addr,
+			.memory_size = region->region.memory_size,
+			.userspace_addr = region->region.userspace_addr,
+		};
+
+		vm_ioctl(dst, KVM_SET_USER_MEMORY_REGION, &r);
+	}
+}
+
+static inline void vtl_pair_create(struct vtl_pair *p, void *vtl0_code,
+				   u64 iters, bool with_vtl1)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	vm_vaddr_t stack1;
+
+	p->vm[0] = vm_create_with_one_vcpu(&p->vcpu[0], vtl0_code);
+	vcpu_set_hv_cpuid(p->vcpu[0]);
+	g_page0_gva = vm_vaddr_alloc_page(p->vm[0]);
+	g_page0_gpa = addr_gva2gpa(p->vm[0], g_page0_gva);
+	g_page1_gva = vm_vaddr_alloc_page(p->vm[0]);
+	g_page1_gpa = addr_gva2gpa(p->vm[0], g_page1_gva);
+	g_assist1_gva = vm_vaddr_alloc_page(p->vm[0]);
+	g_assist1_gpa = addr_gva2gpa(p->vm[0], g_assist1_gva);
+	g_rep = (void *)vm_vaddr_alloc_page(p->vm[0]);
+	g_iters = iters;
+	stack1 = vm_vaddr_alloc_pages(p->vm[0], 4);
+	sync_global_to_guest(p->vm[0], g_page0_gva);
+	sync_global_to_guest(p->vm[0], g_page0_gpa);
+	sync_global_to_guest(p->vm[0], g_page1_gva);
+	sync_global_to_guest(p->vm[0], g_page1_gpa);
+	sync_global_to_guest(p->vm[0], g_assist1_gva);
+	sync_global_to_guest(p->vm[0], g_assist1_gpa);
+	sync_global_to_guest(p->vm[0], g_rep);
+	sync_global_to_guest(p->vm[0], g_iters);
+
+	p->dev = kvmvsm_open();
+	TEST_ASSERT(p->dev >= 0, "open /dev/kvm-vsm: %d", p->dev);
+	p->part = kvmvsm_create_partition(p->dev, 0, KVM_VSM_CREATE_CLOEXEC);
+	TEST_ASSERT(p->part >= 0, "create partition: %d", p->part);
+	TEST_ASSERT(!kvmvsm_attach_vtl(p->part, p->vm[0]->fd, 0), "attach VTL0");
+	TEST_ASSERT(!kvmvsm_attach_vcpu(p->part, p->vcpu[0]->fd, 0, NULL), "VP0 VTL0");
+	p->vm[1] = NULL;
+	if (!with_vtl1)
+		return;
+
+	p->vm[1] = vm_create_barebones();
+	vm_ioctl(p->vm[1], KVM_CREATE_IRQCHIP, NULL);
+	vtl_mirror_memory(p->vm[1], p->vm[0]);
+	p->vcpu[1] = __vm_vcpu_add(p->vm[1], 0);
+	vcpu_init_cpuid(p->vcpu[1], kvm_get_supported_cpuid());
+	vcpu_set_hv_cpuid(p->vcpu[1]);
+	vcpu_sregs_get(p->vcpu[0], &sregs);
+	vcpu_sregs_set(p->vcpu[1], &sregs);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = (u64)vtl1_entry;
+	regs.rsp = stack1 + 4 * 4096 - 8;
+	regs.rflags = 2;
+	vcpu_regs_set(p->vcpu[1], &regs);
+	TEST_ASSERT(!kvmvsm_attach_vtl(p->part, p->vm[1]->fd, 1), "attach VTL1");
+	TEST_ASSERT(!kvmvsm_attach_vcpu(p->part, p->vcpu[1]->fd, 1, NULL), "VP0 VTL1");
+}
+
+static inline void vtl_pair_destroy(struct vtl_pair *p)
+{
+	close(p->part);
+	close(p->dev);
+	if (p->vm[1])
+		kvm_vm_free(p->vm[1]);
+	kvm_vm_free(p->vm[0]);
+}
+
+#endif /* VSM_VTL_H */

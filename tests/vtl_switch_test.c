@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VtlCall/VtlReturn switched in the kernel, seen from guest code running
+ * in VTL0 and VTL1 (two VMs sharing memory): shared GPRs and XMM carry
+ * across, RAX/RCX come back from the VP assist page unless the return is
+ * fast, entry reason 1, private MSRs stay per VTL; and the TLFS status
+ * for calls that have nowhere to go. In userspace mode the same event
+ * reaches the VMM as a ring record.
+ */
+#include <pthread.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "hyperv.h"
+
+#undef ASSERT_EQ	/* 6.1's test_util.h has its own */
+#include "kselftest_harness.h"
+#include "vsm_test.h"
+#include "vsm_guest.h"
+#include "kvmvsm.h"
+#include "vsm_vtl.h"
+
+#define VTL_TIMEOUT	600
+
+static void vtl0_guest(void)
+{
+	u64 *in = vtl0_in, *out = vtl0_out, i, j;
+
+	guest_hv_enable(g_page0_gpa);
+	wrmsr(MSR_FS_BASE, VTL0_FS_BASE);
+	wrmsr(MSR_KERNEL_GS_BASE, VTL0_KGS_BASE);
+	/* The first call starts VTL1, which returns with its values for j=0. */
+	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+	for (i = 0; i < g_iters; i++) {
+		in[0] = 0x1200 + i;
+		in[1] = 0x1300 + i;
+		in[2] = 0x1400 + i;
+		in[3] = 0x1500 + i;
+		in[4] = 0x7700 + i;
+		vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+		j = i + 1;
+		GUEST_ASSERT_EQ(out[OUT_R12], 0x5100 + j);
+		GUEST_ASSERT_EQ(out[OUT_R15], 0x5400 + j);
+		GUEST_ASSERT_EQ(out[OUT_XMM7], 0x5500 + j);
+		if (j & 1) {	/* fast: VTL1's own RAX (the flag) and RCX */
+			GUEST_ASSERT_EQ(out[OUT_RAX], 1);
+			GUEST_ASSERT_EQ(out[OUT_RCX], HVCALL_VTL_RETURN);
+		} else {
+			GUEST_ASSERT_EQ(out[OUT_RAX], 0xaaaa00 + j);
+			GUEST_ASSERT_EQ(out[OUT_RCX], 0xcccc00 + j);
+		}
+		GUEST_ASSERT_EQ(rdmsr(MSR_FS_BASE), VTL0_FS_BASE);
+		GUEST_ASSERT_EQ(rdmsr(MSR_KERNEL_GS_BASE), VTL0_KGS_BASE);
+	}
+	GUEST_ASSERT_EQ(g_rep->errors, 0);
+	GUEST_ASSERT_EQ(g_rep->entries, g_iters + 1);
+	/* VtlReturn from VTL0: nowhere to return to. */
+	GUEST_ASSERT_EQ(guest_hv_call(g_page0_gva, HVCALL_VTL_RETURN, 0, 0) & 0xffff,
+			HV_STATUS_INVALID_VTL_STATE);
+	GUEST_DONE();
+}
+
+static void run_vp0(struct __test_metadata *_metadata, struct vtl_pair *p)
+{
+	struct ucall uc;
+	u32 vtl;
+
+	for (;;) {
+		ASSERT_EQ(0, kvmvsm_run_vp(p->part, 0, &vtl));
+		/* Only VTL0 exits to userspace; VTL1 reports in memory. */
+		ASSERT_EQ(0, vtl) TH_LOG("VTL1 exit %u", p->vcpu[1]->run->exit_reason);
+		switch (get_ucall(p->vcpu[0], &uc)) {
+		case UCALL_DONE:
+			return;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			return;
+		default: {
+			struct vtl1_report *rep = addr_gva2hva(p->vm[0], (u64)g_rep);
+			struct kvm_regs r0, r1;
+
+			vcpu_regs_get(p->vcpu[0], &r0);
+			vcpu_regs_get(p->vcpu[1], &r1);
+			ASSERT_TRUE(0) TH_LOG("exit %u: VTL0 rip %llx rsp %llx, VTL1 rip %llx rsp %llx, VTL1 entries %llu errors %llu",
+					      p->vcpu[0]->run->exit_reason,
+					      r0.rip, r0.rsp, r1.rip, r1.rsp,
+					      (unsigned long long)rep->entries,
+					      (unsigned long long)rep->errors);
+		}
+		}
+	}
+}
+
+FIXTURE(vtl) {};
+FIXTURE_SETUP(vtl) {}
+FIXTURE_TEARDOWN(vtl) {}
+
+/* 1000 call/return round trips with every check on both sides. */
+TEST_F_TIMEOUT(vtl, call_return_1000, VTL_TIMEOUT)
+{
+	struct kvm_vsm_partition_info info = {};
+	struct vtl_pair p;
+
+	ASSERT_EQ(0, vsm_ensure_loaded());
+	vtl_pair_create(&p, vtl0_guest, 1000, true);
+	run_vp0(_metadata, &p);
+	ASSERT_EQ(0, kvmvsm_get_info(p.part, &info));
+	EXPECT_EQ(3, info.vtl_mask);
+	EXPECT_EQ(0, info.hypercalls_forwarded);	/* no trip to the VMM */
+	vtl_pair_destroy(&p);
+}
+
+/* No VTL1: VtlCall and VtlReturn answer HV_STATUS_INVALID_VTL_STATE. */
+static void lone_guest(void)
+{
+	guest_hv_enable(g_page0_gpa);
+	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0));
+	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_RETURN, 0, 0));
+	/* Userspace mode: the same call goes to the VMM. */
+	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0));
+	GUEST_DONE();
+}
+
+static void *answer_vtl_call(void *arg)
+{
+	struct kvmvsm_ring ring;
+	const struct kvm_vsm_ring_record *rec;
+	int part = (long)arg;
+
+	if (kvmvsm_ring_map(part, &ring))
+		return NULL;
+	while (kvmvsm_ring_wait(&ring, 30000) > 0) {
+		rec = kvmvsm_ring_peek(&ring);
+		if (!rec)
+			continue;
+		kvmvsm_ring_complete(&ring, rec->seq,
+				     (rec->hypercall.control & 0xffff) == HVCALL_VTL_CALL ?
+				     0x5678 : 0xbad);
+		kvmvsm_ring_advance(&ring);
+		break;
+	}
+	kvmvsm_ring_unmap(&ring);
+	return NULL;
+}
+
+TEST(no_higher_vtl_and_userspace_mode)
+{
+	struct vtl_pair p;
+	struct ucall uc;
+	pthread_t t;
+	int i;
+	const u64 want[] = { HV_STATUS_INVALID_VTL_STATE, HV_STATUS_INVALID_VTL_STATE };
+
+	ASSERT_EQ(0, vsm_ensure_loaded());
+	vtl_pair_create(&p, lone_guest, 0, false);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, NULL));
+		ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
+		EXPECT_EQ(want[i], uc.args[1] & 0xffff);
+	}
+	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
+	ASSERT_EQ(0, pthread_create(&t, NULL, answer_vtl_call, (void *)(long)p.part));
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, NULL));
+	pthread_join(t, NULL);
+	ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
+	EXPECT_EQ(0x5678, uc.args[1]);
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, NULL));
+	EXPECT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	vtl_pair_destroy(&p);
+}
+
+TEST_HARNESS_MAIN
