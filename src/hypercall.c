@@ -91,6 +91,7 @@ static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	};
 	unsigned long *regs = vcpu->arch.regs;
 	struct kvm_vsm_vp *vp;
+	bool publish;
 	int r;
 
 	vp = kvm_vsm_vp_get(vtl, vcpu);
@@ -101,7 +102,8 @@ static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	 * A record published before a signal is still outstanding when the
 	 * guest re-executes the hypercall: wait for it, never publish twice.
 	 */
-	if (READ_ONCE(vp->state) == VSM_IDLE) {
+	publish = READ_ONCE(vp->state) == VSM_IDLE;
+	if (publish) {
 		rec.vp = vp->index;
 		rec.hypercall.control = control;
 		rec.hypercall.input = longmode ? regs[VCPU_REGS_RDX] :
@@ -110,19 +112,21 @@ static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 				       (regs[VCPU_REGS_RDI] << 32) | (u32)regs[VCPU_REGS_RSI];
 		rec.hypercall.rip = kvm_get_linear_rip(vcpu);
 		rec.hypercall.longmode = longmode;
-
-		r = kvm_vsm_ring_publish(part, &rec, vp);
-		if (r)
-			return r;
-		atomic64_inc(&part->hypercalls_forwarded);
 	}
 
-	/* Sleeping: let memslot updates of this VM proceed meanwhile. */
+	/* Sleeping (ring full, or the answer): let memslot updates proceed. */
 	kvm_vcpu_srcu_read_unlock(vcpu);
-	r = wait_event_interruptible(vp->wq, kvm_vsm_answered(vtl, vp));
+	r = 0;
+	if (publish) {
+		r = kvm_vsm_ring_publish(part, &rec, vp);
+		if (!r)
+			atomic64_inc(&part->hypercalls_forwarded);
+	}
+	if (!r && wait_event_interruptible(vp->wq, kvm_vsm_answered(vtl, vp)))
+		r = -EINTR;
 	kvm_vcpu_srcu_read_lock(vcpu);
 	if (r)
-		return -EINTR;
+		return r;
 
 	if (READ_ONCE(vp->state) == VSM_COMPLETED) {
 		*result = vp->result;

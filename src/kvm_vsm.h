@@ -149,6 +149,8 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 					    u32 vp);
 void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
+int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_active_vtl *arg);
 
 /* hooks.c */
 int kvm_vsm_hooks_get(void);	/* install on first partition */

@@ -152,6 +152,7 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 		struct kvm_vsm_run_vp run;
 		struct kvm_vsm_complete complete;
 		struct kvm_vsm_ring_eventfd efd;
+		struct kvm_vsm_active_vtl active;
 	} a;
 	long r;
 
@@ -196,6 +197,9 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 		    !kvm_vsm_zero(a.efd.reserved, sizeof(a.efd.reserved)))
 			return -EINVAL;
 		return kvm_vsm_ring_set_eventfd(&part->ring, a.efd.fd);
+	case KVM_VSM_SET_ACTIVE_VTL:
+		return VSM_COPY_IN(a.active, argp) ?:
+		       kvm_vsm_set_active_vtl(part, &a.active);
 	case KVM_VSM_RING_WAKE:
 		if (uarg)
 			return -EINVAL;

@@ -30,9 +30,6 @@
 /* VtlReturn: RAX bit 0 asks for a fast return (RAX/RCX not restored). */
 #define HV_VTL_RETURN_FAST		BIT_ULL(0)
 
-/* The exit that hands the switch to KVM_VSM_RUN_VP ("VSM" + 1). */
-#define KVM_VSM_HYPERV_EXIT_SWITCH	0x56534d01
-
 struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 					    u32 vp)
 {
@@ -66,19 +63,23 @@ static struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part,
 /*
  * VtlCall/VtlReturn from @vcpu at @vtl. Returns 1 with *result set when
  * the guest gets a status instead (no higher VTL, VtlReturn from VTL0),
- * 0 to end KVM_RUN for the switch, or -ENOTTY when the switch is not the
- * kernel's to make (userspace mode, or the VP was not run through
- * KVM_VSM_RUN_VP): the caller then forwards the hypercall to the VMM.
+ * 0 to end KVM_RUN for the switch (kernel mode: KVM_VSM_RUN_VP makes it;
+ * userspace mode: the VMM gets the exit and a ring record), a negative
+ * errno to fail KVM_RUN, or -ENOTTY when the vCPU was never registered or,
+ * in kernel mode, not run through KVM_VSM_RUN_VP: the caller then forwards
+ * the hypercall to the VMM as a record that waits for its answer.
  */
 int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 			       u16 code, u64 *result)
 {
 	struct kvm_vsm_partition *part = vtl->part;
 	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vcpu->vcpu_idx);
+	bool user = READ_ONCE(part->run_mode) == KVM_VSM_RUN_MODE_USERSPACE;
+	bool fast = vcpu->arch.regs[VCPU_REGS_RAX] & HV_VTL_RETURN_FAST;
 	u32 target;
+	int r;
 
-	if (!st || !st->in_run || st->active_vtl != vtl->vtl ||
-	    READ_ONCE(part->run_mode) != KVM_VSM_RUN_MODE_KERNEL)
+	if (!st || st->active_vtl != vtl->vtl || (!user && !st->in_run))
 		return -ENOTTY;
 
 	/* Attach order makes "enabled" contiguous: n+1 above, n-1 below. */
@@ -99,13 +100,35 @@ int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	}
 	mutex_unlock(&part->lock);
 
-	st->switch_to = target;
-	st->entry_reason = HV_VTL_ENTRY_VTL_CALL;
-	st->fast_return = vcpu->arch.regs[VCPU_REGS_RAX] & HV_VTL_RETURN_FAST;
+	if (user) {
+		struct kvm_vsm_ring_record rec = {
+			.type = KVM_VSM_RECORD_VTL_SWITCH,
+			.vp = vcpu->vcpu_idx,
+			.vtl = vtl->vtl,
+			.vtl_switch = {
+				.code = code, .from_vtl = vtl->vtl,
+				.to_vtl = target, .fast = fast,
+			},
+		};
+
+		/* Not published on a signal: the guest retries the call. */
+		kvm_vcpu_srcu_read_unlock(vcpu);
+		r = kvm_vsm_ring_publish(part, &rec, NULL);
+		kvm_vcpu_srcu_read_lock(vcpu);
+		if (r)
+			return r;
+		vcpu->run->hyperv.u.hcall.input = code;
+		vcpu->run->hyperv.u.hcall.params[0] = target;
+		vcpu->run->hyperv.u.hcall.params[1] = fast;
+	} else {
+		st->switch_to = target;
+		st->entry_reason = HV_VTL_ENTRY_VTL_CALL;
+		st->fast_return = fast;
+	}
 	/* The caller resumes after its hypercall when it is switched back to. */
 	kvm_skip_emulated_instruction(vcpu);
 	vcpu->run->exit_reason = KVM_EXIT_HYPERV;
-	vcpu->run->hyperv.type = KVM_VSM_HYPERV_EXIT_SWITCH;
+	vcpu->run->hyperv.type = KVM_VSM_EXIT_HYPERV_VTL;
 	return 0;
 }
 
@@ -191,14 +214,91 @@ static void kvm_vsm_copy_shared(struct kvm_vcpu *dst, struct kvm_vcpu *src)
 		memcpy(&dfp->regs, &sfp->regs, sfp->size);
 }
 
+/*
+ * The VP assist page part of entering @dst (VTL control area, TLFS
+ * 15.6.1): on a call, entry reason 1 in @dst's page; on a return that is
+ * not fast, RAX/RCX from @src's page (the returning VTL put them there).
+ */
+static void kvm_vsm_assist_side(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp,
+				struct kvm_vcpu *src, bool call, bool restore)
+{
+	u64 ret_regs[2];
+	gpa_t assist;
+
+	if (call) {
+		/*
+		 * Guest memory is written with a running vCPU only (KVM's
+		 * dirty tracking WARNs otherwise): the entry reason lands when
+		 * @dst's KVM_RUN starts, through complete_userspace_io, which
+		 * KVM runs first thing (the seeds/004 "defer to the first run").
+		 */
+		dst_vp->pending_entry_reason = HV_VTL_ENTRY_VTL_CALL;
+		if (!dst->arch.complete_userspace_io)
+			dst->arch.complete_userspace_io = kvm_vsm_deliver_entry;
+		else
+			pr_warn_ratelimited("kvm-vsm: VTL entry reason not delivered: completion pending\n");
+	} else if (restore) {
+		assist = kvm_vsm_assist_gpa(src);
+		if (assist && !kvm_vsm_guest_rw(src, assist + HV_VP_ASSIST_VTL_RET_RAX,
+						ret_regs, sizeof(ret_regs), false)) {
+			kvm_vsm_set_reg(dst, VCPU_REGS_RAX, ret_regs[0]);
+			kvm_vsm_set_reg(dst, VCPU_REGS_RCX, ret_regs[1]);
+		}
+	}
+}
+
+/* KVM_VSM_SET_ACTIVE_VTL: the VMM switched the VP itself (userspace mode). */
+int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_active_vtl *arg)
+{
+	u32 known = KVM_VSM_ACTIVE_VTL_ENTRY_CALL | KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX;
+	struct kvm_vcpu *src = NULL, *dst;
+	struct kvm_vsm_vpstate *st;
+	struct kvm_vsm_vp *dst_vp;
+	bool restore = arg->flags & KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX;
+	int r = 0, i;
+
+	if ((arg->flags & ~known) || arg->vtl >= KVM_VSM_MAX_VTLS ||
+	    (restore && arg->from >= KVM_VSM_MAX_VTLS))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(arg->reserved); i++)
+		if (arg->reserved[i])
+			return -EINVAL;
+
+	mutex_lock(&part->lock);
+	st = xa_load(&part->vpstates, arg->vp);
+	dst = kvm_vsm_vp_vcpu(part, arg->vtl, arg->vp);
+	if (restore)
+		src = kvm_vsm_vp_vcpu(part, arg->from, arg->vp);
+	if (!st || !dst || (restore && !src)) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (st->in_run) {
+		r = -EBUSY;
+		goto out;
+	}
+	dst_vp = xa_load(&part->vtls[arg->vtl]->vps, arg->vp);
+	mutex_lock(&dst->mutex);
+	if (src)
+		mutex_lock_nested(&src->mutex, 1);
+	kvm_vsm_assist_side(dst, dst_vp, src,
+			    arg->flags & KVM_VSM_ACTIVE_VTL_ENTRY_CALL, restore);
+	if (src)
+		mutex_unlock(&src->mutex);
+	mutex_unlock(&dst->mutex);
+	st->active_vtl = arg->vtl;
+out:
+	mutex_unlock(&part->lock);
+	return r;
+}
+
 int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		       struct kvm_vsm_vpstate *st, u32 vp)
 {
 	struct kvm_vcpu *src, *dst;
 	struct kvm_vsm_vp *dst_vp;
 	bool call = st->switch_to > st->active_vtl;
-	u64 ret_regs[2];
-	gpa_t assist;
 
 	mutex_lock(&part->lock);
 	src = kvm_vsm_vp_vcpu(part, st->active_vtl, vp);
@@ -215,27 +315,7 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 	mutex_lock_nested(call ? &dst->mutex : &src->mutex, 1);
 
 	kvm_vsm_copy_shared(dst, src);
-	if (call) {
-		/*
-		 * Guest memory is written with a running vCPU only (KVM's
-		 * dirty tracking WARNs otherwise): the entry reason lands when
-		 * @dst's KVM_RUN starts, through complete_userspace_io, which
-		 * KVM runs first thing (the seeds/004 "defer to the first run").
-		 */
-		dst_vp->pending_entry_reason = st->entry_reason;
-		if (!dst->arch.complete_userspace_io)
-			dst->arch.complete_userspace_io = kvm_vsm_deliver_entry;
-		else
-			pr_warn_ratelimited("kvm-vsm: VTL entry reason not delivered: completion pending\n");
-	} else if (!st->fast_return) {
-		/* The returning VTL left the caller's RAX/RCX in its page. */
-		assist = kvm_vsm_assist_gpa(src);
-		if (assist && !kvm_vsm_guest_rw(src, assist + HV_VP_ASSIST_VTL_RET_RAX,
-						ret_regs, sizeof(ret_regs), false)) {
-			kvm_vsm_set_reg(dst, VCPU_REGS_RAX, ret_regs[0]);
-			kvm_vsm_set_reg(dst, VCPU_REGS_RCX, ret_regs[1]);
-		}
-	}
+	kvm_vsm_assist_side(dst, dst_vp, src, call, !call && !st->fast_return);
 	st->active_vtl = st->switch_to;
 	st->switch_to = KVM_VSM_NO_SWITCH;
 

@@ -51,21 +51,21 @@ static u64 vtl0_in[5], vtl0_out[7], vtl1_in[5], vtl1_out[7];
  * private), since the other VTL's values arrive in every shared GPR.
  */
 asm(".pushsection .text\n"
-    ".global vtl_transition\n"
-    "vtl_transition:\n"
-    "	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n	push %r14\n	push %r15\n"
-    "	push %r8\n"
-    "	mov 0(%rcx), %r12\n	mov 8(%rcx), %r13\n	mov 16(%rcx), %r14\n"
-    "	mov 24(%rcx), %r15\n	movq 32(%rcx), %xmm7\n"
-    "	mov %rdi, %rbx\n	mov %rsi, %rcx\n	mov %rdx, %rax\n"
-    "	call *%rbx\n"
-    "	pop %rbx\n"
-    "	mov %r12, 0(%rbx)\n	mov %r13, 8(%rbx)\n	mov %r14, 16(%rbx)\n"
-    "	mov %r15, 24(%rbx)\n	movq %xmm7, 32(%rbx)\n	mov %rax, 40(%rbx)\n"
-    "	mov %rcx, 48(%rbx)\n"
-    "	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	pop %rbx\n"
-    "	ret\n"
-    ".popsection\n");
+	".global vtl_transition\n"
+	"vtl_transition:\n"
+	"	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n	push %r14\n	push %r15\n"
+	"	push %r8\n"
+	"	mov 0(%rcx), %r12\n	mov 8(%rcx), %r13\n	mov 16(%rcx), %r14\n"
+	"	mov 24(%rcx), %r15\n	movq 32(%rcx), %xmm7\n"
+	"	mov %rdi, %rbx\n	mov %rsi, %rcx\n	mov %rdx, %rax\n"
+	"	call *%rbx\n"
+	"	pop %rbx\n"
+	"	mov %r12, 0(%rbx)\n	mov %r13, 8(%rbx)\n	mov %r14, 16(%rbx)\n"
+	"	mov %r15, 24(%rbx)\n	movq %xmm7, 32(%rbx)\n	mov %rax, 40(%rbx)\n"
+	"	mov %rcx, 48(%rbx)\n"
+	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	pop %rbx\n"
+	"	ret\n"
+	".popsection\n");
 void vtl_transition(u64 page, u64 control, u64 rax, const u64 *in, u64 *out);
 
 enum { OUT_R12, OUT_R13, OUT_R14, OUT_R15, OUT_XMM7, OUT_RAX, OUT_RCX };
@@ -90,7 +90,7 @@ static inline void vtl1_error(u64 what)
  */
 static void vtl1_entry(void)
 {
-	volatile struct vp_assist *a = (void *)g_assist1_gva;
+	struct vp_assist *a = (void *)g_assist1_gva;
 	u64 *in = vtl1_in, *out = vtl1_out, j;
 
 	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
@@ -105,9 +105,9 @@ static void vtl1_entry(void)
 		in[2] = 0x5300 + j;
 		in[3] = 0x5400 + j;
 		in[4] = 0x5500 + j;
-		a->vtl_ret_rax = 0xaaaa00 + j;
-		a->vtl_ret_rcx = 0xcccc00 + j;
-		a->vtl_entry_reason = 0;
+		WRITE_ONCE(a->vtl_ret_rax, 0xaaaa00 + j);
+		WRITE_ONCE(a->vtl_ret_rcx, 0xcccc00 + j);
+		WRITE_ONCE(a->vtl_entry_reason, 0);
 		vtl_transition(g_page1_gva, HVCALL_VTL_RETURN, j & 1, in, out);
 		/* Entered again by VtlCall number j. */
 		g_rep->entries++;
@@ -118,7 +118,7 @@ static void vtl1_entry(void)
 			vtl1_error(2);
 		if (out[OUT_RCX] != HVCALL_VTL_CALL)
 			vtl1_error(3);
-		if (a->vtl_entry_reason != 1)
+		if (READ_ONCE(a->vtl_entry_reason) != 1)
 			vtl1_error(4);
 		if (rdmsr(MSR_FS_BASE) != VTL1_FS_BASE ||
 		    rdmsr(MSR_KERNEL_GS_BASE) != VTL1_KGS_BASE)

@@ -4,8 +4,8 @@
  * in VTL0 and VTL1 (two VMs sharing memory): shared GPRs and XMM carry
  * across, RAX/RCX come back from the VP assist page unless the return is
  * fast, entry reason 1, private MSRs stay per VTL; and the TLFS status
- * for calls that have nowhere to go. In userspace mode the same event
- * reaches the VMM as a ring record.
+ * for calls that have nowhere to go. In userspace mode the same events
+ * reach the VMM as exits and ring records, and libkvmvsm switches.
  */
 #include <pthread.h>
 
@@ -81,11 +81,12 @@ static void run_vp0(struct __test_metadata *_metadata, struct vtl_pair *p)
 
 			vcpu_regs_get(p->vcpu[0], &r0);
 			vcpu_regs_get(p->vcpu[1], &r1);
-			ASSERT_TRUE(0) TH_LOG("exit %u: VTL0 rip %llx rsp %llx, VTL1 rip %llx rsp %llx, VTL1 entries %llu errors %llu",
-					      p->vcpu[0]->run->exit_reason,
-					      r0.rip, r0.rsp, r1.rip, r1.rsp,
-					      (unsigned long long)rep->entries,
-					      (unsigned long long)rep->errors);
+			TH_LOG("exit %u: VTL0 rip %llx rsp %llx", p->vcpu[0]->run->exit_reason,
+			       r0.rip, r0.rsp);
+			TH_LOG("VTL1 rip %llx rsp %llx, entries %llu errors %llu",
+			       r1.rip, r1.rsp, (unsigned long long)rep->entries,
+			       (unsigned long long)rep->errors);
+			ASSERT_TRUE(0);
 		}
 		}
 	}
@@ -110,13 +111,65 @@ TEST_F_TIMEOUT(vtl, call_return_1000, VTL_TIMEOUT)
 	vtl_pair_destroy(&p);
 }
 
+/*
+ * Userspace mode: every VtlCall/VtlReturn comes to the VMM as an exit and
+ * a ring record, and libkvmvsm's reference switch moves the shared state;
+ * the guest checks are the same as in kernel mode.
+ */
+TEST_F_TIMEOUT(vtl, userspace_mode_switch, VTL_TIMEOUT)
+{
+	struct kvmvsm_ring ring;
+	const struct kvm_vsm_ring_record *rec;
+	struct vtl_pair p;
+	struct ucall uc;
+	u32 vtl, to, code, switches = 0;
+
+	ASSERT_EQ(0, vsm_ensure_loaded());
+	vtl_pair_create(&p, vtl0_guest, 20, true);
+	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
+	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
+	for (;;) {
+		struct kvm_run *run;
+
+		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+		run = p.vcpu[vtl]->run;
+		if (run->exit_reason == KVM_EXIT_HYPERV &&
+		    run->hyperv.type == KVM_VSM_EXIT_HYPERV_VTL) {
+			code = run->hyperv.u.hcall.input;
+			to = run->hyperv.u.hcall.params[0];
+			rec = kvmvsm_ring_peek(&ring);
+			ASSERT_NE(NULL, rec);
+			EXPECT_EQ(KVM_VSM_RECORD_VTL_SWITCH, rec->type);
+			EXPECT_EQ(vtl, rec->vtl_switch.from_vtl);
+			EXPECT_EQ(to, rec->vtl_switch.to_vtl);
+			EXPECT_EQ(code, rec->vtl_switch.code);
+			kvmvsm_ring_advance(&ring);
+			ASSERT_EQ(0, kvmvsm_vtl_switch(p.part, 0, p.vcpu[vtl]->fd, vtl,
+						       p.vcpu[to]->fd, to,
+						       code == HVCALL_VTL_CALL,
+						       run->hyperv.u.hcall.params[1]));
+			switches++;
+			continue;
+		}
+		ASSERT_EQ(0, vtl);
+		if (get_ucall(p.vcpu[0], &uc) == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		ASSERT_EQ(UCALL_DONE, uc.cmd);
+		break;
+	}
+	EXPECT_EQ(2 * 21, switches);
+	EXPECT_EQ(NULL, kvmvsm_ring_peek(&ring));
+	kvmvsm_ring_unmap(&ring);
+	vtl_pair_destroy(&p);
+}
+
 /* No VTL1: VtlCall and VtlReturn answer HV_STATUS_INVALID_VTL_STATE. */
 static void lone_guest(void)
 {
 	guest_hv_enable(g_page0_gpa);
 	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0));
 	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_RETURN, 0, 0));
-	/* Userspace mode: the same call goes to the VMM. */
+	/* Run by plain KVM_RUN: the kernel cannot switch, the VMM answers. */
 	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0));
 	GUEST_DONE();
 }
@@ -143,7 +196,7 @@ static void *answer_vtl_call(void *arg)
 	return NULL;
 }
 
-TEST(no_higher_vtl_and_userspace_mode)
+TEST(no_higher_vtl_and_plain_kvm_run)
 {
 	struct vtl_pair p;
 	struct ucall uc;
@@ -158,9 +211,8 @@ TEST(no_higher_vtl_and_userspace_mode)
 		ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
 		EXPECT_EQ(want[i], uc.args[1] & 0xffff);
 	}
-	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
 	ASSERT_EQ(0, pthread_create(&t, NULL, answer_vtl_call, (void *)(long)p.part));
-	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, NULL));
+	vcpu_run(p.vcpu[0]);
 	pthread_join(t, NULL);
 	ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
 	EXPECT_EQ(0x5678, uc.args[1]);

@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/kvm.h>
+
 #include "kvmvsm.h"
 
 static int vsm_ioctl(int fd, unsigned long cmd, void *arg)
@@ -93,6 +95,104 @@ int kvmvsm_run_vp(int part_fd, uint32_t vp, uint32_t *vtl)
 	if (vtl)
 		*vtl = a.vtl;
 	return r;
+}
+
+int kvmvsm_set_active_vtl(int part_fd, uint32_t vp, uint32_t vtl,
+			  uint32_t flags, uint32_t from)
+{
+	struct kvm_vsm_active_vtl a = {
+		.vp = vp, .vtl = vtl, .flags = flags, .from = from,
+	};
+
+	return vsm_ioctl(part_fd, KVM_VSM_SET_ACTIVE_VTL, &a);
+}
+
+/* GET from both vCPUs, let @merge fold the shared part into @d, SET @to_fd. */
+static int switch_state(int from_fd, int to_fd, unsigned long get,
+			unsigned long set, void *s, void *d,
+			void (*merge)(void *d, const void *s))
+{
+	int r = vsm_ioctl(from_fd, get, s);
+
+	if (!r)
+		r = vsm_ioctl(to_fd, get, d);
+	if (r)
+		return r;
+	merge(d, s);
+	return vsm_ioctl(to_fd, set, d);
+}
+
+/* RAX..R15 but RSP; RIP and RFLAGS are private. */
+static void merge_regs(void *dst, const void *src)
+{
+	struct kvm_regs *d = dst;
+	__u64 rsp = d->rsp, rip = d->rip, rflags = d->rflags;
+
+	*d = *(const struct kvm_regs *)src;
+	d->rsp = rsp;
+	d->rip = rip;
+	d->rflags = rflags;
+}
+
+static void merge_sregs(void *d, const void *s)
+{
+	((struct kvm_sregs *)d)->cr2 = ((const struct kvm_sregs *)s)->cr2;
+}
+
+static void merge_debugregs(void *dst, const void *src)
+{
+	const struct kvm_debugregs *s = src;
+	struct kvm_debugregs *d = dst;
+
+	memcpy(d->db, s->db, sizeof(d->db));
+	d->dr6 = s->dr6;
+}
+
+static void merge_xcrs(void *dst, const void *src)
+{
+	const struct kvm_xcrs *s = src;
+	struct kvm_xcrs *d = dst;
+	unsigned int i, j;
+
+	for (i = 0; i < s->nr_xcrs; i++)
+		for (j = 0; j < d->nr_xcrs; j++)
+			if (d->xcrs[j].xcr == s->xcrs[i].xcr)
+				d->xcrs[j].value = s->xcrs[i].value;
+}
+
+static void merge_all(void *d, const void *s)
+{
+	memcpy(d, s, sizeof(struct kvm_xsave));
+}
+
+int kvmvsm_vtl_switch(int part_fd, uint32_t vp, int from_fd, uint32_t from,
+		      int to_fd, uint32_t to, int call, int fast)
+{
+	union {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		struct kvm_debugregs dregs;
+		struct kvm_xcrs xcrs;
+		struct kvm_xsave xsave;	/* 4 KiB: enough unless AMX (XSAVE2) */
+	} s, d;
+	int r;
+
+	r = switch_state(from_fd, to_fd, KVM_GET_REGS, KVM_SET_REGS, &s, &d,
+			 merge_regs);
+	r = r ?: switch_state(from_fd, to_fd, KVM_GET_SREGS, KVM_SET_SREGS,
+			      &s, &d, merge_sregs);
+	r = r ?: switch_state(from_fd, to_fd, KVM_GET_DEBUGREGS,
+			      KVM_SET_DEBUGREGS, &s, &d, merge_debugregs);
+	r = r ?: switch_state(from_fd, to_fd, KVM_GET_XCRS, KVM_SET_XCRS, &s, &d,
+			      merge_xcrs);
+	r = r ?: switch_state(from_fd, to_fd, KVM_GET_XSAVE, KVM_SET_XSAVE,
+			      &s, &d, merge_all);
+	if (r)
+		return r;
+	return kvmvsm_set_active_vtl(part_fd, vp, to,
+				     call ? KVM_VSM_ACTIVE_VTL_ENTRY_CALL :
+				     fast ? 0 : KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX,
+				     from);
 }
 
 int kvmvsm_ring_map(int part_fd, struct kvmvsm_ring *ring)

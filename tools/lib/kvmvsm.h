@@ -30,6 +30,22 @@ int kvmvsm_set_ring_eventfd(int part_fd, int event_fd);
 /* KVM_RUN on VP @vp's active VTL; *vtl (may be NULL) says which ran. */
 int kvmvsm_run_vp(int part_fd, uint32_t vp, uint32_t *vtl);
 
+/*
+ * Userspace mode, reference VTL switch: after KVM_VSM_RUN_VP returned the
+ * KVM_VSM_EXIT_HYPERV_VTL exit of VP @vp at VTL @from (vCPU fd @from_fd),
+ * move the TLFS shared state (GPRs but RSP, CR2, DR0-3/DR6, XCR0, x87/SSE
+ * via KVM_GET/SET_XSAVE) to @to_fd and make VTL @to active, with the VP
+ * assist page part done by the module. @call: VtlCall (entry reason 1);
+ * else VtlReturn, restoring RAX/RCX from @from's assist page unless @fast.
+ * The policy is the VMM's to replace: this is what the kernel does in
+ * KVM_VSM_RUN_MODE_KERNEL, one ioctl at a time.
+ */
+int kvmvsm_vtl_switch(int part_fd, uint32_t vp, int from_fd, uint32_t from,
+		      int to_fd, uint32_t to, int call, int fast);
+/* Make VTL @vtl active for VP @vp (KVM_VSM_SET_ACTIVE_VTL). */
+int kvmvsm_set_active_vtl(int part_fd, uint32_t vp, uint32_t vtl,
+			  uint32_t flags, uint32_t from);
+
 /* The consumer side of a partition's exit ring (one consumer at a time). */
 struct kvmvsm_ring {
 	int part_fd;

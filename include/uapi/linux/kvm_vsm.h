@@ -134,6 +134,33 @@ struct kvm_vsm_run_vp {
 
 #define KVM_VSM_RUN_VP		_IOWR(KVMVSMIO, 0x15, struct kvm_vsm_run_vp)
 
+/*
+ * Userspace mode: make VTL @vtl the active VTL of VP @vp (the VMM has moved
+ * the shared state itself, e.g. with kvmvsm_vtl_switch()). Flags ask the
+ * module to do the VP assist page part, which needs guest memory:
+ */
+#define KVM_VSM_ACTIVE_VTL_ENTRY_CALL	(1u << 0) /* entry reason 1 in @vtl's page */
+#define KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX (1u << 1) /* from @from's page */
+
+struct kvm_vsm_active_vtl {
+	__u32 vp;
+	__u32 vtl;
+	__u32 flags;		/* KVM_VSM_ACTIVE_VTL_* */
+	__u32 from;		/* RESTORE_RAX_RCX: the VTL that returned */
+	__u32 reserved[4];	/* must be 0 */
+};
+
+#define KVM_VSM_SET_ACTIVE_VTL	_IOW(KVMVSMIO, 0x19, struct kvm_vsm_active_vtl)
+
+/*
+ * Userspace mode: KVM_VSM_RUN_VP returns 0 with exit_reason KVM_EXIT_HYPERV
+ * and hyperv.type KVM_VSM_EXIT_HYPERV_VTL when the guest made a VTL call or
+ * return; hyperv.u.hcall.input is the hypercall code, params[0] the target
+ * VTL, params[1] bit 0 a fast return. The instruction is already retired.
+ * A KVM_VSM_RECORD_VTL_SWITCH record in the ring says the same.
+ */
+#define KVM_VSM_EXIT_HYPERV_VTL		0x56534d01
+
 /* Answer a ring record that has KVM_VSM_RECORD_NEEDS_COMPLETION. */
 struct kvm_vsm_complete {
 	__u64 seq;		/* the record's seq */
@@ -179,6 +206,8 @@ struct kvm_vsm_ring_header {
 
 #define KVM_VSM_RECORD_HYPERCALL	1	/* a VSM hypercall the module left to the VMM */
 
+#define KVM_VSM_RECORD_VTL_SWITCH	2	/* userspace mode: VtlCall/VtlReturn */
+
 #define KVM_VSM_RECORD_NEEDS_COMPLETION	(1u << 0)
 
 struct kvm_vsm_hypercall_record {
@@ -190,6 +219,13 @@ struct kvm_vsm_hypercall_record {
 	__u32 pad;
 };
 
+struct kvm_vsm_vtl_switch_record {
+	__u32 code;		/* 0x0011 VtlCall, 0x0012 VtlReturn */
+	__u32 from_vtl;
+	__u32 to_vtl;
+	__u32 fast;		/* VtlReturn: RAX/RCX not to be restored */
+};
+
 struct kvm_vsm_ring_record {
 	__u32 type;		/* KVM_VSM_RECORD_* */
 	__u32 flags;		/* KVM_VSM_RECORD_* flags */
@@ -199,6 +235,7 @@ struct kvm_vsm_ring_record {
 	__u64 reserved;
 	union {
 		struct kvm_vsm_hypercall_record hypercall;
+		struct kvm_vsm_vtl_switch_record vtl_switch;
 		__u8 payload[96];
 	};
 };

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmark (prints numbers, asserts nothing about speed): a VTL call +
+ * return round trip switched in the kernel, against a null in-kernel
+ * Hyper-V hypercall and against the same round trip in userspace mode
+ * (exit to the VMM, libkvmvsm's reference switch). Best of BENCH_REPEAT,
+ * ns per round trip, ratios against the baselines of the same run.
+ */
+#include <time.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "hyperv.h"
+#include "vsm_test.h"
+#include "vsm_guest.h"
+#include "kvmvsm.h"
+#include "vsm_vtl.h"
+
+#define BENCH_REPEAT	3
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The values vtl1_entry expects, so that it counts no errors. */
+static void vtl0_bench_guest(void)
+{
+	u64 *in = vtl0_in, *out = vtl0_out, i;
+
+	guest_hv_enable(g_page0_gpa);
+	in[0] = 0;
+	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+	GUEST_SYNC(0);
+	for (i = 0; i < g_iters; i++) {
+		in[0] = 0x1200 + i;
+		in[1] = 0x1300 + i;
+		in[2] = 0x1400 + i;
+		in[3] = 0x1500 + i;
+		in[4] = 0x7700 + i;
+		vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+	}
+	GUEST_ASSERT_EQ(g_rep->errors, 0);
+	GUEST_DONE();
+}
+
+static void null_guest(void)
+{
+	u64 i;
+
+	guest_hv_enable(g_page0_gpa);
+	GUEST_SYNC(0);
+	for (i = 0; i < g_iters; i++)
+		guest_hv_call(g_page0_gva, HVCALL_NOTIFY_LONG_SPIN_WAIT |
+			      HV_HYPERCALL_FAST_BIT, 1, 0);
+	GUEST_DONE();
+}
+
+/* Run VP0 to the next ucall, switching VTLs in userspace if asked. */
+static u64 run_to_ucall(struct vtl_pair *p, bool user)
+{
+	struct kvm_run *run;
+	struct ucall uc;
+	u32 vtl, to, r;
+
+	for (;;) {
+		r = kvmvsm_run_vp(p->part, 0, &vtl);
+		TEST_ASSERT(!r, "KVM_VSM_RUN_VP: %d", r);
+		run = p->vcpu[vtl]->run;
+		if (user && run->exit_reason == KVM_EXIT_HYPERV &&
+		    run->hyperv.type == KVM_VSM_EXIT_HYPERV_VTL) {
+			struct kvmvsm_ring ring = { .part_fd = p->part };
+
+			to = run->hyperv.u.hcall.params[0];
+			r = kvmvsm_vtl_switch(p->part, 0, p->vcpu[vtl]->fd, vtl,
+					      p->vcpu[to]->fd, to,
+					      run->hyperv.u.hcall.input == HVCALL_VTL_CALL,
+					      run->hyperv.u.hcall.params[1]);
+			TEST_ASSERT(!r, "kvmvsm_vtl_switch: %d", r);
+			(void)ring;
+			continue;
+		}
+		TEST_ASSERT(vtl == 0, "exit %u from VTL1", run->exit_reason);
+		r = get_ucall(p->vcpu[0], &uc);
+		if (r == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		return r;
+	}
+}
+
+static double round_trips(u64 n, void *guest, bool vtl1, bool user)
+{
+	double best = 1e30, t;
+	int rep;
+
+	for (rep = 0; rep < BENCH_REPEAT; rep++) {
+		struct kvmvsm_ring ring;
+		struct vtl_pair p;
+		u64 t0;
+
+		vtl_pair_create(&p, guest, n, vtl1);
+		if (user)
+			kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE);
+		TEST_ASSERT(!kvmvsm_ring_map(p.part, &ring), "map ring");
+		TEST_ASSERT(run_to_ucall(&p, user) == UCALL_SYNC, "sync");
+		/* Userspace mode publishes notifications: keep room in the ring. */
+		ring.hdr->consumer = ring.hdr->producer;
+		t0 = now_ns();
+		TEST_ASSERT(run_to_ucall(&p, user) == UCALL_DONE, "done");
+		t = (double)(now_ns() - t0) / n;
+		best = t < best ? t : best;
+		kvmvsm_ring_unmap(&ring);
+		vtl_pair_destroy(&p);
+	}
+	return best;
+}
+
+int main(int argc, char **argv)
+{
+	u64 n = argc > 1 ? strtoull(argv[1], NULL, 0) : 5000;
+	double null_hc, kernel, user;
+
+	TEST_ASSERT(!vsm_ensure_loaded(), "load kvm-vsm");
+	null_hc = round_trips(n, null_guest, false, false);
+	kernel = round_trips(n, vtl0_bench_guest, true, false);
+	/* Userspace mode: 2 records per round trip; stay below the ring size. */
+	user = round_trips(n < 500 ? n : 500, vtl0_bench_guest, true, true);
+
+	printf("BENCH VTL call+return round trip, ns: in-kernel %.0f, userspace mode %.0f; null in-kernel hypercall %.0f\n",
+	       kernel, user, null_hc);
+	printf("BENCH   ratio in-kernel/null-hypercall %.2f (target <= 2), userspace/in-kernel %.2f (target >= 5)\n",
+	       kernel / null_hc, user / kernel);
+	return 0;
+}
