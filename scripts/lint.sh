@@ -33,7 +33,9 @@ done
 
 # checkpatch from the newest source tree (its rules are the current ones).
 src=$(scripts/linux-source.sh 6.12)
-files=$(git ls-files 'src/*.[ch]' 'include/*.h' 'tools/*.[ch]' 'tests/*.[ch]')
+# Tracked and new (not ignored) files alike: lint what will be committed.
+files=$(git ls-files --cached --others --exclude-standard \
+	'src/*.[ch]' 'include/*.h' 'tools/*.[ch]' 'tests/*.[ch]')
 perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
 	--ignore "$(sed -n 's/^ignore: *//p' scripts/checkpatch.ignore | paste -sd, -)" \
 	-f $files > "$log" 2>&1
