@@ -27,9 +27,9 @@ static u64 now_ns(void)
 }
 
 /* The values vtl1_entry expects, so that it counts no errors. */
-static void vtl0_bench_guest(void)
+static void vtl0_bench_guest(u64 vp)
 {
-	u64 *in = vtl0_in, *out = vtl0_out, i;
+	u64 *in = vtl0_in[vp], *out = vtl0_out[vp], i;
 
 	guest_hv_enable(g_page0_gpa);
 	in[0] = 0;
@@ -43,7 +43,7 @@ static void vtl0_bench_guest(void)
 		in[4] = 0x7700 + i;
 		vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
 	}
-	GUEST_ASSERT_EQ(g_rep->errors, 0);
+	GUEST_ASSERT_EQ(g_rep[vp]->errors, 0);
 	GUEST_DONE();
 }
 

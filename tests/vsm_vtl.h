@@ -2,8 +2,8 @@
 /*
  * A two-VTL VP for tests and benchmarks: VM0 is VTL0 and runs the test's
  * guest code; VM1 is VTL1, maps the same guest memory (same userspace
- * backing, its own memslots: the one-VM-per-VTL model) and starts at
- * vtl1_entry with VTL0's initial page tables and segments.
+ * backing, its own memslots: the one-VM-per-VTL model); VTL1 of VP i
+ * starts at vtl1_entries[i] with VTL0's initial page tables and segments.
  *
  * VTL1 cannot make ucalls (the library knows only VM0's address space):
  * it reports through struct vtl1_report in shared guest memory.
@@ -32,16 +32,19 @@ struct vtl1_report {
 	u64 last_error;
 };
 
+#define VTL_MAX_VPS	4
+
 /* Guest globals, in guest memory both VTLs share; set by the host. */
-static u64 g_page0_gva, g_page0_gpa, g_page1_gva, g_page1_gpa;
-static u64 g_assist1_gva, g_assist1_gpa, g_iters;
-static struct vtl1_report *g_rep;
+static u64 g_page0_gva, g_page0_gpa, g_page1_gva, g_page1_gpa, g_iters;
+static u64 g_assist1_gva[VTL_MAX_VPS], g_assist1_gpa[VTL_MAX_VPS];
+static struct vtl1_report *g_rep[VTL_MAX_VPS];
 /*
  * Transition buffers as globals, not locals: 6.1's selftests start guest
  * code with an RSP 8 bytes off the ABI's alignment, and GCC initialises
  * local arrays with aligned SSE stores.
  */
-static u64 vtl0_in[5], vtl0_out[7], vtl1_in[5], vtl1_out[7];
+static u64 vtl0_in[VTL_MAX_VPS][5], vtl0_out[VTL_MAX_VPS][7];
+static u64 vtl1_in[VTL_MAX_VPS][5], vtl1_out[VTL_MAX_VPS][7];
 
 /*
  * vtl_transition(page, control, rax, in[5], out[7]): a hypercall through
@@ -75,10 +78,10 @@ enum { OUT_R12, OUT_R13, OUT_R14, OUT_R15, OUT_XMM7, OUT_RAX, OUT_RCX };
 #define VTL1_FS_BASE	0x1111000ull
 #define VTL1_KGS_BASE	0x4444000ull
 
-static inline void vtl1_error(u64 what)
+static inline void vtl1_error(u64 vp, u64 what)
 {
-	g_rep->errors++;
-	g_rep->last_error = what;
+	g_rep[vp]->errors++;
+	g_rep[vp]->last_error = what;
 }
 
 /*
@@ -88,17 +91,17 @@ static inline void vtl1_error(u64 what)
  * fast. Each call must bring VTL0's 0x1200+j.. values, entry reason 1 and
  * VTL1's own FS/kernel GS base.
  */
-static void vtl1_entry(void)
+static void vtl1_body(u64 vp)
 {
-	struct vp_assist *a = (void *)g_assist1_gva;
-	u64 *in = vtl1_in, *out = vtl1_out, j;
+	struct vp_assist *a = (void *)g_assist1_gva[vp];
+	u64 *in = vtl1_in[vp], *out = vtl1_out[vp], j;
 
 	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
 	wrmsr(HV_X64_MSR_HYPERCALL, g_page1_gpa | 1);
-	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa | 1);
-	wrmsr(MSR_FS_BASE, VTL1_FS_BASE);
-	wrmsr(MSR_KERNEL_GS_BASE, VTL1_KGS_BASE);
-	g_rep->entries = 1;
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa[vp] | 1);
+	wrmsr(MSR_FS_BASE, VTL1_FS_BASE + vp);
+	wrmsr(MSR_KERNEL_GS_BASE, VTL1_KGS_BASE + vp);
+	g_rep[vp]->entries = 1;
 	for (j = 0;; j++) {
 		in[0] = 0x5100 + j;
 		in[1] = 0x5200 + j;
@@ -110,25 +113,37 @@ static void vtl1_entry(void)
 		WRITE_ONCE(a->vtl_entry_reason, 0);
 		vtl_transition(g_page1_gva, HVCALL_VTL_RETURN, j & 1, in, out);
 		/* Entered again by VtlCall number j. */
-		g_rep->entries++;
+		g_rep[vp]->entries++;
 		if (out[OUT_R12] != 0x1200 + j || out[OUT_R13] != 0x1300 + j ||
 		    out[OUT_R14] != 0x1400 + j || out[OUT_R15] != 0x1500 + j)
-			vtl1_error(1);
+			vtl1_error(vp, 1);
 		if (out[OUT_XMM7] != 0x7700 + j)
-			vtl1_error(2);
+			vtl1_error(vp, 2);
 		if (out[OUT_RCX] != HVCALL_VTL_CALL)
-			vtl1_error(3);
+			vtl1_error(vp, 3);
 		if (READ_ONCE(a->vtl_entry_reason) != 1)
-			vtl1_error(4);
-		if (rdmsr(MSR_FS_BASE) != VTL1_FS_BASE ||
-		    rdmsr(MSR_KERNEL_GS_BASE) != VTL1_KGS_BASE)
-			vtl1_error(5);
+			vtl1_error(vp, 4);
+		if (rdmsr(MSR_FS_BASE) != VTL1_FS_BASE + vp ||
+		    rdmsr(MSR_KERNEL_GS_BASE) != VTL1_KGS_BASE + vp)
+			vtl1_error(vp, 5);
 	}
 }
 
+/* VTL1's entry points: its registers arrive from VTL0, so the VP is in RIP. */
+static void vtl1_entry0(void) { vtl1_body(0); }
+static void vtl1_entry1(void) { vtl1_body(1); }
+static void vtl1_entry2(void) { vtl1_body(2); }
+static void vtl1_entry3(void) { vtl1_body(3); }
+
+static void (*const vtl1_entries[VTL_MAX_VPS])(void) = {
+	vtl1_entry0, vtl1_entry1, vtl1_entry2, vtl1_entry3,
+};
+
 struct vtl_pair {
 	struct kvm_vm *vm[2];
-	struct kvm_vcpu *vcpu[2];
+	struct kvm_vcpu *vcpu[2];		/* VP0 at VTL0, VTL1 */
+	struct kvm_vcpu *vp[2][VTL_MAX_VPS];	/* [vtl][vp] */
+	int nr_vps;
 	int dev, part;
 };
 
@@ -150,24 +165,32 @@ static inline void vtl_mirror_memory(struct kvm_vm *dst, struct kvm_vm *src)
 	}
 }
 
-static inline void vtl_pair_create(struct vtl_pair *p, void *vtl0_code,
-				   u64 iters, bool with_vtl1)
+/*
+ * VTL0 guest code gets its VP number as its argument; VTL1 of each VP
+ * starts at vtl1_entries[vp] on its own stack.
+ */
+static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
+				       u64 iters, bool with_vtl1, int nr_vps)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	vm_vaddr_t stack1;
+	int i;
 
-	p->vm[0] = vm_create_with_one_vcpu(&p->vcpu[0], vtl0_code);
-	vcpu_set_hv_cpuid(p->vcpu[0]);
+	p->nr_vps = nr_vps;
+	p->vm[0] = vm_create_with_vcpus(nr_vps, vtl0_code, p->vp[0]);
 	g_page0_gva = vm_vaddr_alloc_page(p->vm[0]);
 	g_page0_gpa = addr_gva2gpa(p->vm[0], g_page0_gva);
 	g_page1_gva = vm_vaddr_alloc_page(p->vm[0]);
 	g_page1_gpa = addr_gva2gpa(p->vm[0], g_page1_gva);
-	g_assist1_gva = vm_vaddr_alloc_page(p->vm[0]);
-	g_assist1_gpa = addr_gva2gpa(p->vm[0], g_assist1_gva);
-	g_rep = (void *)vm_vaddr_alloc_page(p->vm[0]);
+	for (i = 0; i < nr_vps; i++) {
+		vcpu_set_hv_cpuid(p->vp[0][i]);
+		vcpu_args_set(p->vp[0][i], 1, (u64)i);
+		g_assist1_gva[i] = vm_vaddr_alloc_page(p->vm[0]);
+		g_assist1_gpa[i] = addr_gva2gpa(p->vm[0], g_assist1_gva[i]);
+		g_rep[i] = (void *)vm_vaddr_alloc_page(p->vm[0]);
+	}
 	g_iters = iters;
-	stack1 = vm_vaddr_alloc_pages(p->vm[0], 4);
 	sync_global_to_guest(p->vm[0], g_page0_gva);
 	sync_global_to_guest(p->vm[0], g_page0_gpa);
 	sync_global_to_guest(p->vm[0], g_page1_gva);
@@ -182,7 +205,10 @@ static inline void vtl_pair_create(struct vtl_pair *p, void *vtl0_code,
 	p->part = kvmvsm_create_partition(p->dev, 0, KVM_VSM_CREATE_CLOEXEC);
 	TEST_ASSERT(p->part >= 0, "create partition: %d", p->part);
 	TEST_ASSERT(!kvmvsm_attach_vtl(p->part, p->vm[0]->fd, 0), "attach VTL0");
-	TEST_ASSERT(!kvmvsm_attach_vcpu(p->part, p->vcpu[0]->fd, 0, NULL), "VP0 VTL0");
+	for (i = 0; i < nr_vps; i++)
+		TEST_ASSERT(!kvmvsm_attach_vcpu(p->part, p->vp[0][i]->fd, 0, NULL),
+			    "VP%d VTL0", i);
+	p->vcpu[0] = p->vp[0][0];
 	p->vm[1] = NULL;
 	if (!with_vtl1)
 		return;
@@ -190,18 +216,33 @@ static inline void vtl_pair_create(struct vtl_pair *p, void *vtl0_code,
 	p->vm[1] = vm_create_barebones();
 	vm_ioctl(p->vm[1], KVM_CREATE_IRQCHIP, NULL);
 	vtl_mirror_memory(p->vm[1], p->vm[0]);
-	p->vcpu[1] = __vm_vcpu_add(p->vm[1], 0);
-	vcpu_init_cpuid(p->vcpu[1], kvm_get_supported_cpuid());
-	vcpu_set_hv_cpuid(p->vcpu[1]);
-	vcpu_sregs_get(p->vcpu[0], &sregs);
-	vcpu_sregs_set(p->vcpu[1], &sregs);
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = (u64)vtl1_entry;
-	regs.rsp = stack1 + 4 * 4096 - 8;
-	regs.rflags = 2;
-	vcpu_regs_set(p->vcpu[1], &regs);
 	TEST_ASSERT(!kvmvsm_attach_vtl(p->part, p->vm[1]->fd, 1), "attach VTL1");
-	TEST_ASSERT(!kvmvsm_attach_vcpu(p->part, p->vcpu[1]->fd, 1, NULL), "VP0 VTL1");
+	for (i = 0; i < nr_vps; i++) {
+		struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+		struct kvm_vcpu *v = __vm_vcpu_add(p->vm[1], i);
+
+		p->vp[1][i] = v;
+		/* APs start in wait-for-SIPI; VTL1 of any VP starts running. */
+		vcpu_ioctl(v, KVM_SET_MP_STATE, &runnable);
+		vcpu_init_cpuid(v, kvm_get_supported_cpuid());
+		vcpu_set_hv_cpuid(v);
+		vcpu_sregs_get(p->vp[0][i], &sregs);
+		vcpu_sregs_set(v, &sregs);
+		stack1 = vm_vaddr_alloc_pages(p->vm[0], 4);
+		memset(&regs, 0, sizeof(regs));
+		regs.rip = (u64)vtl1_entries[i];
+		regs.rsp = stack1 + 4 * 4096 - 8;
+		regs.rflags = 2;
+		vcpu_regs_set(v, &regs);
+		TEST_ASSERT(!kvmvsm_attach_vcpu(p->part, v->fd, 1, NULL), "VP%d VTL1", i);
+	}
+	p->vcpu[1] = p->vp[1][0];
+}
+
+static inline void vtl_pair_create(struct vtl_pair *p, void *vtl0_code,
+				   u64 iters, bool with_vtl1)
+{
+	vtl_pair_create_vps(p, vtl0_code, iters, with_vtl1, 1);
 }
 
 static inline void vtl_pair_destroy(struct vtl_pair *p)

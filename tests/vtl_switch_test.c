@@ -22,9 +22,9 @@
 
 #define VTL_TIMEOUT	600
 
-static void vtl0_guest(void)
+static void vtl0_guest(u64 vp)
 {
-	u64 *in = vtl0_in, *out = vtl0_out, i, j;
+	u64 *in = vtl0_in[vp], *out = vtl0_out[vp], i, j;
 
 	guest_hv_enable(g_page0_gpa);
 	wrmsr(MSR_FS_BASE, VTL0_FS_BASE);
@@ -52,8 +52,8 @@ static void vtl0_guest(void)
 		GUEST_ASSERT_EQ(rdmsr(MSR_FS_BASE), VTL0_FS_BASE);
 		GUEST_ASSERT_EQ(rdmsr(MSR_KERNEL_GS_BASE), VTL0_KGS_BASE);
 	}
-	GUEST_ASSERT_EQ(g_rep->errors, 0);
-	GUEST_ASSERT_EQ(g_rep->entries, g_iters + 1);
+	GUEST_ASSERT_EQ(g_rep[vp]->errors, 0);
+	GUEST_ASSERT_EQ(g_rep[vp]->entries, g_iters + 1);
 	/* VtlReturn from VTL0: nowhere to return to. */
 	GUEST_ASSERT_EQ(guest_hv_call(g_page0_gva, HVCALL_VTL_RETURN, 0, 0) & 0xffff,
 			HV_STATUS_INVALID_VTL_STATE);
@@ -76,7 +76,7 @@ static void run_vp0(struct __test_metadata *_metadata, struct vtl_pair *p)
 			REPORT_GUEST_ASSERT(uc);
 			return;
 		default: {
-			struct vtl1_report *rep = addr_gva2hva(p->vm[0], (u64)g_rep);
+			struct vtl1_report *rep = addr_gva2hva(p->vm[0], (u64)g_rep[0]);
 			struct kvm_regs r0, r1;
 
 			vcpu_regs_get(p->vcpu[0], &r0);
@@ -163,8 +163,79 @@ TEST_F_TIMEOUT(vtl, userspace_mode_switch, VTL_TIMEOUT)
 	vtl_pair_destroy(&p);
 }
 
+struct vp_runner {
+	pthread_t tid;
+	struct vtl_pair *p;
+	u32 vp;
+	int result;	/* 0 done; <0 errno; >0 exit reason + 1000 */
+	struct ucall uc;
+};
+
+static void *run_vp_thread(void *arg)
+{
+	struct vp_runner *r = arg;
+	u32 vtl;
+	int e;
+
+	for (;;) {
+		e = kvmvsm_run_vp(r->p->part, r->vp, &vtl);
+		if (e) {
+			r->result = e;
+			return NULL;
+		}
+		if (vtl) {
+			r->result = 1000 + r->p->vp[1][r->vp]->run->exit_reason;
+			return NULL;
+		}
+		switch (get_ucall(r->p->vp[0][r->vp], &r->uc)) {
+		case UCALL_DONE:
+			r->result = 0;
+			return NULL;
+		case UCALL_ABORT:
+			r->result = -1;
+			return NULL;
+		default:
+			r->result = 1000 + r->p->vp[0][r->vp]->run->exit_reason;
+			return NULL;
+		}
+	}
+}
+
+/* VPs switching at the same time, each with its own VTL0 and VTL1 vCPU. */
+static void smp_switch(struct __test_metadata *_metadata, int nr, u64 iters)
+{
+	struct vp_runner r[VTL_MAX_VPS] = {};
+	struct vtl_pair p;
+	int i;
+
+	ASSERT_EQ(0, vsm_ensure_loaded());
+	vtl_pair_create_vps(&p, vtl0_guest, iters, true, nr);
+	for (i = 0; i < nr; i++) {
+		r[i].p = &p;
+		r[i].vp = i;
+		ASSERT_EQ(0, pthread_create(&r[i].tid, NULL, run_vp_thread, &r[i]));
+	}
+	for (i = 0; i < nr; i++) {
+		pthread_join(r[i].tid, NULL);
+		if (r[i].result == -1)
+			REPORT_GUEST_ASSERT(r[i].uc);
+		EXPECT_EQ(0, r[i].result) TH_LOG("VP %d", i);
+	}
+	vtl_pair_destroy(&p);
+}
+
+TEST_F_TIMEOUT(vtl, smp_2_vps, VTL_TIMEOUT)
+{
+	smp_switch(_metadata, 2, 20000);
+}
+
+TEST_F_TIMEOUT(vtl, smp_4_vps, VTL_TIMEOUT)
+{
+	smp_switch(_metadata, 4, 10000);
+}
+
 /* No VTL1: VtlCall and VtlReturn answer HV_STATUS_INVALID_VTL_STATE. */
-static void lone_guest(void)
+static void lone_guest(u64 vp)
 {
 	guest_hv_enable(g_page0_gpa);
 	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0));
