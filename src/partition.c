@@ -90,14 +90,26 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 	if (arg->flags || !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 
+	/* vpstates live as long as the partition, which this ioctl pins. */
+	mutex_lock(&part->lock);
+	st = xa_load(&part->vpstates, arg->vp);
+	mutex_unlock(&part->lock);
+	if (!st)
+		return -ENOENT;
+
 	for (;;) {
+		/* Also a switch that a signal interrupted last time. */
+		if (st->switch_to != KVM_VSM_NO_SWITCH) {
+			r = kvm_vsm_vtl_switch(part, st, arg->vp);
+			if (r)
+				return r;
+		}
 		file = NULL;
 		mutex_lock(&part->lock);
-		st = xa_load(&part->vpstates, arg->vp);
-		arg->vtl = st ? st->active_vtl : 0;
+		arg->vtl = st->active_vtl;
 		vtl = part->vtls[arg->vtl];
 		vp = vtl ? xa_load(&vtl->vps, arg->vp) : NULL;
-		if (st && vp && vp->vcpu_file)
+		if (vp && vp->vcpu_file)
 			file = get_file(vp->vcpu_file);
 		mutex_unlock(&part->lock);
 		if (!file)
@@ -113,9 +125,6 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		st->in_run = false;
 		fput(file);
 		if (r || st->switch_to == KVM_VSM_NO_SWITCH)
-			return r;
-		r = kvm_vsm_vtl_switch(part, st, arg->vp);
-		if (r)
 			return r;
 	}
 }

@@ -50,11 +50,14 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 	return st;
 }
 
-/* VP @vp's vCPU at VTL @n, if that VTL is attached and the vCPU registered. */
+/*
+ * VP @vp's vCPU at VTL @n, if that VTL is attached and the vCPU registered.
+ * Under part->lock, or kvm_vsm_srcu (VTLs are freed after a grace period).
+ */
 static struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part,
 					u32 n, u32 vp)
 {
-	struct kvm_vsm_vtl *vtl = n < KVM_VSM_MAX_VTLS ? part->vtls[n] : NULL;
+	struct kvm_vsm_vtl *vtl = n < KVM_VSM_MAX_VTLS ? READ_ONCE(part->vtls[n]) : NULL;
 	struct kvm_vsm_vp *p = vtl ? xa_load(&vtl->vps, vp) : NULL;
 
 	return p && p->vcpu_file ? p->vcpu : NULL;
@@ -92,13 +95,14 @@ int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 		}
 		target = vtl->vtl - 1;
 	}
-	mutex_lock(&part->lock);
+	/*
+	 * kvm_vsm_srcu, not part->lock: this runs under @vcpu's mutex, and
+	 * kvm_vsm_vtl_switch() takes vCPU mutexes under part->lock.
+	 */
 	if (!kvm_vsm_vp_vcpu(part, target, vcpu->vcpu_idx)) {
-		mutex_unlock(&part->lock);
 		*result = HV_STATUS_INVALID_VTL_STATE;
 		return 1;
 	}
-	mutex_unlock(&part->lock);
 
 	if (user) {
 		struct kvm_vsm_ring_record rec = {
@@ -279,15 +283,23 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 		goto out;
 	}
 	dst_vp = xa_load(&part->vtls[arg->vtl]->vps, arg->vp);
-	mutex_lock(&dst->mutex);
-	if (src)
-		mutex_lock_nested(&src->mutex, 1);
+	/* Killable: another thread may be running a vCPU of this VP (a VMM bug). */
+	r = -EINTR;
+	if (mutex_lock_killable(&dst->mutex))
+		goto out;
+	if (src && mutex_lock_killable_nested(&src->mutex, 1)) {
+		mutex_unlock(&dst->mutex);
+		goto out;
+	}
 	kvm_vsm_assist_side(dst, dst_vp, src,
 			    arg->flags & KVM_VSM_ACTIVE_VTL_ENTRY_CALL, restore);
 	if (src)
 		mutex_unlock(&src->mutex);
 	mutex_unlock(&dst->mutex);
+	/* The VMM's choice replaces a switch a signal left pending. */
+	st->switch_to = KVM_VSM_NO_SWITCH;
 	st->active_vtl = arg->vtl;
+	r = 0;
 out:
 	mutex_unlock(&part->lock);
 	return r;
@@ -310,9 +322,19 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		mutex_unlock(&part->lock);
 		return 0;
 	}
-	/* Lower VTL first; no other thread runs either vCPU of this VP. */
-	mutex_lock(call ? &src->mutex : &dst->mutex);
-	mutex_lock_nested(call ? &dst->mutex : &src->mutex, 1);
+	/*
+	 * Lower VTL first. Killable: only a VMM running a vCPU of this VP
+	 * from another thread meanwhile (a bug) makes us wait here.
+	 */
+	if (mutex_lock_killable(call ? &src->mutex : &dst->mutex)) {
+		mutex_unlock(&part->lock);
+		return -EINTR;
+	}
+	if (mutex_lock_killable_nested(call ? &dst->mutex : &src->mutex, 1)) {
+		mutex_unlock(call ? &src->mutex : &dst->mutex);
+		mutex_unlock(&part->lock);
+		return -EINTR;
+	}
 
 	kvm_vsm_copy_shared(dst, src);
 	kvm_vsm_assist_side(dst, dst_vp, src, call, !call && !st->fast_return);

@@ -76,7 +76,8 @@ int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 	vtl->part = part;
 	vtl->vtl = arg->vtl;
 	xa_init(&vtl->vps);
-	part->vtls[arg->vtl] = vtl;
+	/* Published initialised: kvm_vsm_vp_vcpu() reads it under SRCU. */
+	smp_store_release(&part->vtls[arg->vtl], vtl);
 	hash_add_rcu(kvm_vsm_vms, &vtl->hnode, (unsigned long)kvm);
 	static_branch_inc(&kvm_vsm_attached);
 	r = 0;
@@ -195,7 +196,7 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	mutex_lock(&kvm_vsm_vms_lock);
 	hash_del_rcu(&vtl->hnode);
 	mutex_unlock(&kvm_vsm_vms_lock);
-	part->vtls[vtl->vtl] = NULL;
+	WRITE_ONCE(part->vtls[vtl->vtl], NULL);
 	static_branch_dec(&kvm_vsm_attached);
 	WRITE_ONCE(vtl->gone, true);
 	xa_for_each(&vtl->vps, i, vp)
