@@ -98,7 +98,14 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
 		WRITE_ONCE(ring->hdr->flags,
 			   ring->hdr->flags | KVM_VSM_RING_F_PRODUCER_WAITING);
 		spin_unlock(&ring->lock);
+		/*
+		 * A wake clears the flag; go round to set it again before
+		 * sleeping more, or the consumer's next advance would not know
+		 * to wake us (it reads the flag after publishing `consumer`).
+		 */
 		if (wait_event_interruptible(ring->space_wq,
+					     !(READ_ONCE(ring->hdr->flags) &
+					       KVM_VSM_RING_F_PRODUCER_WAITING) ||
 					     kvm_vsm_ring_has_space(ring) ||
 					     READ_ONCE(part->dead)))
 			return -EINTR;
