@@ -118,7 +118,7 @@ static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	kvm_vcpu_srcu_read_unlock(vcpu);
 	r = 0;
 	if (publish) {
-		r = kvm_vsm_ring_publish(part, &rec, vp);
+		r = kvm_vsm_ring_publish(part, vtl, &rec, vp);
 		if (!r)
 			atomic64_inc(&part->hypercalls_forwarded);
 	}
@@ -192,13 +192,11 @@ int kvm_vsm_complete(struct kvm_vsm_partition *part,
 		     struct kvm_vsm_complete *arg)
 {
 	struct kvm_vsm_vp *vp;
-	int i;
 
 	if (arg->flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(arg->reserved); i++)
-		if (arg->reserved[i])
-			return -EINVAL;
+	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
 
 	spin_lock(&part->ring.lock);
 	vp = kvm_vsm_ring_take_waiter(&part->ring, arg->seq);

@@ -7,6 +7,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -93,6 +94,12 @@ struct kvm_vsm_partition {
 	atomic64_t hv_msr_writes;
 };
 
+/* uapi reserved fields must be zero (else -EINVAL, the ABI can grow). */
+static inline bool kvm_vsm_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
 /* device.c */
 int kvm_vsm_device_init(void);
 void kvm_vsm_device_exit(void);
@@ -119,7 +126,7 @@ void kvm_vsm_detach_all(struct kvm_vsm_partition *part);
 /* ring.c */
 int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries);
 void kvm_vsm_ring_free(struct kvm_vsm_ring *ring);
-int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
+int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl,
 			 struct kvm_vsm_ring_record *rec,
 			 struct kvm_vsm_vp *waiter);
 void kvm_vsm_ring_wake_producers(struct kvm_vsm_ring *ring);

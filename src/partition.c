@@ -42,11 +42,6 @@ static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static bool kvm_vsm_zero(const void *p, size_t len)
-{
-	return !memchr_inv(p, 0, len);
-}
-
 static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
 			    struct kvm_vsm_partition_info *info)
 {

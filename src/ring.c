@@ -79,9 +79,10 @@ bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring)
  * @waiter, the record needs completion: @waiter is registered in the slot
  * before the record becomes visible, so KVM_VSM_COMPLETE always finds it.
  * Returns 0, -EINTR (signal: nothing was published) or -ENODEV (the
- * partition is going away).
+ * partition is going away, or @vtl, the producer's, is being detached:
+ * detach waits for us, so we must not wait for a consumer).
  */
-int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
+int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl,
 			 struct kvm_vsm_ring_record *rec,
 			 struct kvm_vsm_vp *waiter)
 {
@@ -89,7 +90,7 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
 
 	for (;;) {
 		spin_lock(&ring->lock);
-		if (READ_ONCE(part->dead)) {
+		if (READ_ONCE(part->dead) || READ_ONCE(vtl->gone)) {
 			spin_unlock(&ring->lock);
 			return -ENODEV;
 		}
@@ -107,7 +108,8 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part,
 					     !(READ_ONCE(ring->hdr->flags) &
 					       KVM_VSM_RING_F_PRODUCER_WAITING) ||
 					     kvm_vsm_ring_has_space(ring) ||
-					     READ_ONCE(part->dead)))
+					     READ_ONCE(part->dead) ||
+					     READ_ONCE(vtl->gone)))
 			return -EINTR;
 	}
 	rec->seq = ++ring->next_seq;

@@ -117,7 +117,7 @@ int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 
 		/* Not published on a signal: the guest retries the call. */
 		kvm_vcpu_srcu_read_unlock(vcpu);
-		r = kvm_vsm_ring_publish(part, &rec, NULL);
+		r = kvm_vsm_ring_publish(part, vtl, &rec, NULL);
 		kvm_vcpu_srcu_read_lock(vcpu);
 		if (r)
 			return r;
@@ -260,14 +260,13 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vpstate *st;
 	struct kvm_vsm_vp *dst_vp;
 	bool restore = arg->flags & KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX;
-	int r = 0, i;
+	int r = 0;
 
 	if ((arg->flags & ~known) || arg->vtl >= KVM_VSM_MAX_VTLS ||
 	    (restore && arg->from >= KVM_VSM_MAX_VTLS))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(arg->reserved); i++)
-		if (arg->reserved[i])
-			return -EINVAL;
+	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
 
 	mutex_lock(&part->lock);
 	st = xa_load(&part->vpstates, arg->vp);

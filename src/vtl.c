@@ -35,13 +35,12 @@ int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vtl *vtl;
 	struct kvm *kvm;
 	struct fd f;
-	int r, i;
+	int r;
 
 	if (arg->flags || arg->vtl >= KVM_VSM_MAX_VTLS)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(arg->reserved); i++)
-		if (arg->reserved[i])
-			return -EINVAL;
+	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
 
 	f = fdget(arg->vm_fd);
 	if (!fd_file(f))
@@ -123,13 +122,12 @@ int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vp *vp;
 	struct kvm_vcpu *vcpu;
 	struct file *file;
-	int r, i;
+	int r;
 
 	if (arg->flags || arg->vtl >= KVM_VSM_MAX_VTLS)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(arg->reserved); i++)
-		if (arg->reserved[i])
-			return -EINVAL;
+	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
 	file = fget(arg->vcpu_fd);
 	if (!file)
 		return -EBADF;
@@ -201,6 +199,8 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	WRITE_ONCE(vtl->gone, true);
 	xa_for_each(&vtl->vps, i, vp)
 		wake_up_all(&vp->wq);
+	/* And its producers waiting for ring room: detach waits for them. */
+	wake_up_all(&part->ring.space_wq);
 }
 
 int kvm_vsm_detach_vtl(struct kvm_vsm_partition *part, u32 n)

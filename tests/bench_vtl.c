@@ -35,14 +35,8 @@ static void vtl0_bench_guest(u64 vp)
 	in[0] = 0;
 	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
 	GUEST_SYNC(0);
-	for (i = 0; i < g_iters; i++) {
-		in[0] = 0x1200 + i;
-		in[1] = 0x1300 + i;
-		in[2] = 0x1400 + i;
-		in[3] = 0x1500 + i;
-		in[4] = 0x7700 + i;
-		vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
-	}
+	for (i = 0; i < g_iters; i++)
+		vtl0_call(vp, i);
 	GUEST_ASSERT_EQ(g_rep[vp]->errors, 0);
 	GUEST_DONE();
 }

@@ -139,6 +139,19 @@ static void (*const vtl1_entries[VTL_MAX_VPS])(void) = {
 	vtl1_entry0, vtl1_entry1, vtl1_entry2, vtl1_entry3,
 };
 
+/* VTL0 of VP @vp: VtlCall number @i with the values vtl1_body() checks. */
+static inline void vtl0_call(u64 vp, u64 i)
+{
+	u64 *in = vtl0_in[vp];
+
+	in[0] = 0x1200 + i;
+	in[1] = 0x1300 + i;
+	in[2] = 0x1400 + i;
+	in[3] = 0x1500 + i;
+	in[4] = 0x7700 + i;
+	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, vtl0_out[vp]);
+}
+
 struct vtl_pair {
 	struct kvm_vm *vm[2];
 	struct kvm_vcpu *vcpu[2];		/* VP0 at VTL0, VTL1 */

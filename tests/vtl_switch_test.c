@@ -32,12 +32,7 @@ static void vtl0_guest(u64 vp)
 	/* The first call starts VTL1, which returns with its values for j=0. */
 	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
 	for (i = 0; i < g_iters; i++) {
-		in[0] = 0x1200 + i;
-		in[1] = 0x1300 + i;
-		in[2] = 0x1400 + i;
-		in[3] = 0x1500 + i;
-		in[4] = 0x7700 + i;
-		vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+		vtl0_call(vp, i);
 		j = i + 1;
 		GUEST_ASSERT_EQ(out[OUT_R12], 0x5100 + j);
 		GUEST_ASSERT_EQ(out[OUT_R15], 0x5400 + j);
