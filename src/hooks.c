@@ -10,6 +10,9 @@
  * - kvm_mmu_page_fault, make_spte, kvm_hv_set_msr_common: observed for
  *   attached VMs (counters in KVM_VSM_GET_PARTITION_INFO); permission and
  *   overlay policy attach here.
+ * - kvm_vcpu_kick, kvm_vcpu_wake_up: what KVM calls after making an
+ *   interrupt pending; for a higher VTL that is not running, interrupt.c
+ *   preempts the lower VTL of the same VP.
  *
  * A VM that is not attached pays one static-key test while no VM is
  * attached anywhere, and one hash lookup under SRCU otherwise.
@@ -24,13 +27,16 @@ DEFINE_STATIC_KEY_FALSE(kvm_vsm_attached);
 static DEFINE_MUTEX(kvm_vsm_hooks_lock);
 static unsigned int kvm_vsm_hooks_users;
 
-enum { HOOK_HV_HYPERCALL, HOOK_PAGE_FAULT, HOOK_MAKE_SPTE, HOOK_HV_SET_MSR, NR_HOOKS };
+enum { HOOK_HV_HYPERCALL, HOOK_PAGE_FAULT, HOOK_MAKE_SPTE, HOOK_HV_SET_MSR,
+	HOOK_VCPU_KICK, HOOK_VCPU_WAKE_UP, NR_HOOKS };
 
 static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
 	[HOOK_HV_HYPERCALL]	= "kvm_hv_hypercall",
 	[HOOK_PAGE_FAULT]	= "kvm_mmu_page_fault",
 	[HOOK_MAKE_SPTE]	= "make_spte",
 	[HOOK_HV_SET_MSR]	= "kvm_hv_set_msr_common",
+	[HOOK_VCPU_KICK]	= "kvm_vcpu_kick",
+	[HOOK_VCPU_WAKE_UP]	= "kvm_vcpu_wake_up",
 };
 
 /*
@@ -91,6 +97,21 @@ static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 }
 
+/* Any context, hardirq included (the APIC timer): lock-free. */
+static void notrace kvm_vsm_kick(unsigned long ip, unsigned long parent_ip,
+				 struct ftrace_ops *ops,
+				 struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	int idx;
+
+	if (!static_branch_unlikely(&kvm_vsm_attached) || !regs)
+		return;
+	idx = srcu_read_lock(&kvm_vsm_srcu);
+	kvm_vsm_vcpu_kicked((struct kvm_vcpu *)regs_get_kernel_argument(regs, 0));
+	srcu_read_unlock(&kvm_vsm_srcu, idx);
+}
+
 static struct ftrace_ops kvm_vsm_divert_ops = {
 	.func	= kvm_vsm_divert,
 	.flags	= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
@@ -102,11 +123,33 @@ static struct ftrace_ops kvm_vsm_observe_ops = {
 	.flags	= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
 };
 
+static struct ftrace_ops kvm_vsm_kick_ops = {
+	.func	= kvm_vsm_kick,
+	.flags	= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
+};
+
+static struct ftrace_ops *kvm_vsm_hook_ops(int hook)
+{
+	switch (hook) {
+	case HOOK_HV_HYPERCALL:
+		return &kvm_vsm_divert_ops;
+	case HOOK_VCPU_KICK:
+	case HOOK_VCPU_WAKE_UP:
+		return &kvm_vsm_kick_ops;
+	default:
+		return &kvm_vsm_observe_ops;
+	}
+}
+
+static struct ftrace_ops *const kvm_vsm_all_ops[] = {
+	&kvm_vsm_divert_ops, &kvm_vsm_observe_ops, &kvm_vsm_kick_ops,
+};
+
 static int kvm_vsm_hooks_install(void)
 {
 	struct ftrace_ops *ops;
 	unsigned long addr;
-	int i, r;
+	int i, j, r;
 
 	for (i = 0; i < NR_HOOKS; i++) {
 		/* ftrace_set_filter_ip() finds the fentry site itself. */
@@ -118,8 +161,7 @@ static int kvm_vsm_hooks_install(void)
 			r = -ENOENT;
 			goto err;
 		}
-		ops = i == HOOK_HV_HYPERCALL ? &kvm_vsm_divert_ops :
-					       &kvm_vsm_observe_ops;
+		ops = kvm_vsm_hook_ops(i);
 		r = ftrace_set_filter_ip(ops, addr, 0, 0);
 		if (r) {
 			pr_err_ratelimited("kvm-vsm: %s in kvm.ko cannot be traced\n",
@@ -128,23 +170,20 @@ static int kvm_vsm_hooks_install(void)
 			goto err;
 		}
 	}
-	r = register_ftrace_function(&kvm_vsm_divert_ops);
-	if (r)
-		goto err;
-	r = register_ftrace_function(&kvm_vsm_observe_ops);
-	if (r) {
-		unregister_ftrace_function(&kvm_vsm_divert_ops);
-		goto err;
+	for (j = 0; j < ARRAY_SIZE(kvm_vsm_all_ops); j++) {
+		r = register_ftrace_function(kvm_vsm_all_ops[j]);
+		if (r) {
+			while (--j >= 0)
+				unregister_ftrace_function(kvm_vsm_all_ops[j]);
+			goto err;
+		}
 	}
 	return 0;
 err:
 	pr_err_ratelimited("kvm-vsm: cannot install kvm.ko hooks: %d\n", r);
-	while (--i >= 0) {
-		ops = i == HOOK_HV_HYPERCALL ? &kvm_vsm_divert_ops :
-					       &kvm_vsm_observe_ops;
+	while (--i >= 0)
 		if (kvm_vsm_hook_ip[i])
-			ftrace_set_filter_ip(ops, kvm_vsm_hook_ip[i], 1, 0);
-	}
+			ftrace_set_filter_ip(kvm_vsm_hook_ops(i), kvm_vsm_hook_ip[i], 1, 0);
 	return r;
 }
 
@@ -152,11 +191,10 @@ static void kvm_vsm_hooks_remove(void)
 {
 	int i;
 
-	unregister_ftrace_function(&kvm_vsm_observe_ops);
-	unregister_ftrace_function(&kvm_vsm_divert_ops);
+	for (i = ARRAY_SIZE(kvm_vsm_all_ops) - 1; i >= 0; i--)
+		unregister_ftrace_function(kvm_vsm_all_ops[i]);
 	for (i = 0; i < NR_HOOKS; i++)
-		ftrace_set_filter_ip(i == HOOK_HV_HYPERCALL ? &kvm_vsm_divert_ops :
-				     &kvm_vsm_observe_ops, kvm_vsm_hook_ip[i], 1, 0);
+		ftrace_set_filter_ip(kvm_vsm_hook_ops(i), kvm_vsm_hook_ip[i], 1, 0);
 }
 
 int kvm_vsm_hooks_get(void)

@@ -7,15 +7,6 @@
  */
 #include "kvm_vsm.h"
 
-#define HVCALL_MODIFY_VTL_PROTECTION_MASK	0x000c
-#define HVCALL_ENABLE_PARTITION_VTL		0x000d
-#define HVCALL_DISABLE_PARTITION_VTL		0x000e
-#define HVCALL_ENABLE_VP_VTL			0x000f
-#define HVCALL_DISABLE_VP_VTL			0x0010
-#define HVCALL_GET_VP_REGISTERS			0x0050
-#define HVCALL_SET_VP_REGISTERS			0x0051
-#define HVCALL_TRANSLATE_VIRTUAL_ADDRESS	0x0052
-
 bool kvm_vsm_is_vsm_hypercall(u16 code)
 {
 	switch (code) {
@@ -47,6 +38,52 @@ u64 kvm_vsm_hypercall_control(struct kvm_vcpu *vcpu, bool *longmode)
 	if (*longmode)
 		return regs[VCPU_REGS_RCX];
 	return (regs[VCPU_REGS_RDX] << 32) | (u32)regs[VCPU_REGS_RAX];
+}
+
+/* The input/output GPAs of a memory-based call: RDX/R8, EBX:ECX/EDI:ESI. */
+u64 kvm_vsm_hc_in_gpa(struct kvm_vsm_hc *hc)
+{
+	unsigned long *regs = hc->vcpu->arch.regs;
+
+	return hc->longmode ? regs[VCPU_REGS_RDX] :
+	       (regs[VCPU_REGS_RBX] << 32) | (u32)regs[VCPU_REGS_RCX];
+}
+
+u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc)
+{
+	unsigned long *regs = hc->vcpu->arch.regs;
+
+	return hc->longmode ? regs[VCPU_REGS_R8] :
+	       (regs[VCPU_REGS_RDI] << 32) | (u32)regs[VCPU_REGS_RSI];
+}
+
+/* Guest memory of the calling VTL (inside KVM_RUN, kvm->srcu held). */
+int kvm_vsm_hc_read(struct kvm_vsm_hc *hc, gpa_t gpa, void *data,
+		    unsigned long len)
+{
+	return kvm_vcpu_read_guest(hc->vcpu, gpa, data, len);
+}
+
+/*
+ * The partition privilege the guest's Hyper-V CPUID grants (0x40000003
+ * EBX): Hyper-V refuses a VSM hypercall without it, and so do we, so the
+ * VMM decides by what it advertises (KVM_VSM_CAP_HV_PRIVILEGES).
+ */
+bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege)
+{
+	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
+
+	return hv && (hv->cpuid_cache.features_ebx & privilege) == privilege;
+}
+
+/* The highest VTL the VMM attached: VsmPartitionStatus.MaximumVtl. */
+u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part)
+{
+	u8 n = 0;
+
+	while (n + 1 < KVM_VSM_MAX_VTLS && READ_ONCE(part->vtls[n + 1]))
+		n++;
+	return n;
 }
 
 static void kvm_vsm_set_gpr(struct kvm_vcpu *vcpu, int reg, unsigned long val)
@@ -162,8 +199,29 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 
 	idx = srcu_read_lock(&kvm_vsm_srcu);
 	vtl = kvm_vsm_vtl_of(vcpu->kvm);
-	if (vtl && (code == HVCALL_VTL_CALL || code == HVCALL_VTL_RETURN))
-		r = kvm_vsm_vtl_switch_request(vcpu, vtl, code, &result);
+	if (vtl) {
+		struct kvm_vsm_hc hc = {
+			.vcpu = vcpu, .vtl = vtl,
+			.control = control, .longmode = longmode,
+		};
+
+		switch (code) {
+		case HVCALL_VTL_CALL:
+		case HVCALL_VTL_RETURN:
+			r = kvm_vsm_vtl_switch_request(vcpu, vtl, code, &result);
+			break;
+		case HVCALL_ENABLE_PARTITION_VTL:
+			r = kvm_vsm_enable_partition_vtl(&hc, &result);
+			break;
+		case HVCALL_ENABLE_VP_VTL:
+			r = kvm_vsm_enable_vp_vtl(&hc, &result);
+			break;
+		case HVCALL_GET_VP_REGISTERS:
+		case HVCALL_SET_VP_REGISTERS:
+			r = kvm_vsm_vp_registers(&hc, &result);
+			break;
+		}
+	}
 	/* Not the kernel's to handle: the VMM answers through the ring. */
 	if (vtl && r == -ENOTTY)
 		r = kvm_vsm_forward(vcpu, vtl, control, longmode, &result) ?: 1;
@@ -172,6 +230,8 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	switch (r) {
 	case 0:		/* VTL switch: KVM_VSM_RUN_VP takes over */
 		return 0;
+	case KVM_VSM_HC_CONTINUE:	/* re-executed from the next rep */
+		return 1;
 	case -EINTR:
 		/* As KVM_RUN with a signal pending; RIP stays on the VMCALL. */
 		vcpu->run->exit_reason = KVM_EXIT_INTR;

@@ -15,6 +15,8 @@
 
 #include <uapi/linux/kvm_vsm.h>
 
+#include "tlfs.h"
+
 #define KVM_VSM_NAME	"kvm-vsm"
 
 struct eventfd_ctx;
@@ -53,6 +55,11 @@ struct kvm_vsm_vp {
 	u64 result;
 	wait_queue_head_t wq;
 	u32 pending_entry_reason;	/* for the VP assist page, at next run */
+	/* HvCallEnableVpVtl: applied on the first entry (switch.c). */
+	struct tlfs_initial_vp_context *initial_ctx;
+	/* VSM registers of this VP at this VTL, under part->vsm_lock. */
+	u64 vina;
+	u64 secure_config[KVM_VSM_MAX_VTLS];	/* VsmVpSecureConfigVtlN */
 };
 
 /* One attached VM = one VTL. */
@@ -79,6 +86,12 @@ struct kvm_vsm_vpstate {
 	u8 entry_reason;		/* HV_VTL_ENTRY_* written on the switch */
 	bool fast_return;		/* VtlReturn: keep RAX/RCX as they are */
 	bool in_run;			/* inside KVM_VSM_RUN_VP */
+	u16 enabled_vtls;		/* HvCallEnableVpVtl; under vsm_lock */
+	/*
+	 * A higher VTL's vCPU of this VP was kicked while a lower VTL ran
+	 * (interrupt.c): bit n for VTL n. Set from any context.
+	 */
+	unsigned long irq_kicked;
 };
 
 struct kvm_vsm_partition {
@@ -86,6 +99,11 @@ struct kvm_vsm_partition {
 	struct xarray vpstates;		/* VP index -> kvm_vsm_vpstate */
 	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
 	u32 run_mode;
+	/* Guest-visible VSM state (enable.c, registers.c). */
+	spinlock_t vsm_lock;
+	u16 enabled_vtls;		/* HvCallEnablePartitionVtl; bit 0 always */
+	u16 vp_enabled_once;		/* bit n: VTL n enabled on some VP */
+	u64 partition_config[KVM_VSM_MAX_VTLS];	/* VsmPartitionConfig */
 	bool dead;			/* released: waiters answer as stock KVM */
 	struct kvm_vsm_ring ring;
 	atomic64_t hypercalls_forwarded;
@@ -145,10 +163,6 @@ void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
 			      struct kvm_vsm_vtl *vtl);
 
 /* switch.c: VtlCall/VtlReturn in the kernel. */
-#define HVCALL_VTL_CALL			0x0011
-#define HVCALL_VTL_RETURN		0x0012
-#define HV_STATUS_INVALID_HYPERCALL_CODE	2
-#define HV_STATUS_INVALID_VTL_STATE	0x0051
 int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 			       u16 code, u64 *result);
 int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
@@ -158,6 +172,37 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
 int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_active_vtl *arg);
+struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp);
+struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp);
+
+/*
+ * Guest hypercalls handled in the kernel (enable.c, registers.c). They
+ * return 1 with *result set for the guest, KVM_VSM_HC_CONTINUE when the
+ * guest re-executes the call with an updated rep start index, or -ENOTTY
+ * to hand the call to the VMM through the ring.
+ */
+#define KVM_VSM_HC_CONTINUE	2
+struct kvm_vsm_hc {
+	struct kvm_vcpu *vcpu;
+	struct kvm_vsm_vtl *vtl;	/* the caller's */
+	u64 control;
+	bool longmode;
+};
+u64 kvm_vsm_hc_in_gpa(struct kvm_vsm_hc *hc);
+u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc);
+int kvm_vsm_hc_read(struct kvm_vsm_hc *hc, gpa_t gpa, void *data, unsigned long len);
+bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege);
+u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
+int kvm_vsm_enable_partition_vtl(struct kvm_vsm_hc *hc, u64 *result);
+int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result);
+int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
+				  const struct tlfs_initial_vp_context *ctx);
+int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result);
+
+/* interrupt.c: a higher VTL's interrupt preempts a lower VTL. */
+void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu);	/* from the kick hooks */
+bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
+			 struct kvm_vsm_vpstate *st, u32 vp);
 
 /* hooks.c */
 int kvm_vsm_hooks_get(void);	/* install on first partition */

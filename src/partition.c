@@ -55,6 +55,9 @@ static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
 		if (part->vtls[n])
 			info->vtl_mask |= BIT(n);
 	mutex_unlock(&part->lock);
+	spin_lock(&part->vsm_lock);
+	info->enabled_vtl_mask = part->enabled_vtls;
+	spin_unlock(&part->vsm_lock);
 	info->ring_entries = part->ring.entries;
 	info->ring_record_size = sizeof(struct kvm_vsm_ring_record);
 	info->ring_mmap_size = part->ring.mmap_size;
@@ -66,11 +69,63 @@ static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
 }
 
 /*
+ * Userspace mode: an interrupt for VTL @to preempts the VP; the VMM
+ * switches (KVM_VSM_SET_ACTIVE_VTL with ENTRY_INTERRUPT). The exit is in
+ * the running VTL's struct kvm_run, as for a VtlCall.
+ */
+static int kvm_vsm_irq_exit_to_user(struct kvm_vsm_partition *part,
+				    struct kvm_vsm_vpstate *st, u32 vp)
+{
+	struct kvm_vsm_ring_record rec = {
+		.type = KVM_VSM_RECORD_VTL_SWITCH,
+		.vp = vp,
+		.vtl = st->active_vtl,
+		.vtl_switch = {
+			.code = KVM_VSM_VTL_SWITCH_INTERRUPT,
+			.from_vtl = st->active_vtl, .to_vtl = st->switch_to,
+		},
+	};
+	struct kvm_vsm_vtl *vtl;
+	struct kvm_vcpu *vcpu;
+	int r = -ENOENT, idx;
+
+	idx = srcu_read_lock(&kvm_vsm_srcu);
+	vtl = READ_ONCE(part->vtls[st->active_vtl]);
+	vcpu = kvm_vsm_vp_vcpu(part, st->active_vtl, vp);
+	if (vtl && vcpu)
+		r = kvm_vsm_ring_publish(part, vtl, &rec, NULL);
+	if (!r) {
+		vcpu->run->exit_reason = KVM_EXIT_HYPERV;
+		vcpu->run->hyperv.type = KVM_VSM_EXIT_HYPERV_VTL;
+		vcpu->run->hyperv.u.hcall.input = KVM_VSM_VTL_SWITCH_INTERRUPT;
+		vcpu->run->hyperv.u.hcall.params[0] = st->switch_to;
+		vcpu->run->hyperv.u.hcall.params[1] = 0;
+	}
+	srcu_read_unlock(&kvm_vsm_srcu, idx);
+	if (r)		/* a signal: the kick is looked at again next time */
+		set_bit(st->switch_to, &st->irq_kicked);
+	st->switch_to = KVM_VSM_NO_SWITCH;
+	return r;
+}
+
+/*
+ * KVM_RUN ended by kvm_vsm_vcpu_kicked()'s request alone: a Hyper-V exit
+ * of type 0, which KVM never makes itself (its hv->exit was never
+ * written). After a SynIC exit the request repeats that exit, which is
+ * harmless for the VMM (the same MSR values again).
+ */
+static bool kvm_vsm_kick_exit(struct kvm_vcpu *vcpu)
+{
+	return vcpu->run->exit_reason == KVM_EXIT_HYPERV && !vcpu->run->hyperv.type;
+}
+
+/*
  * KVM_RUN on the vCPU of VP @vp's active VTL, through its own file, so
  * signals, immediate_exit and KVM_EXIT_INTR behave as with plain KVM_RUN.
  * kvm_vcpu_ioctl is address-taken (it keeps its ENDBR); checked anyway.
- * A VTL switch the guest asked for ends that KVM_RUN internally; the loop
- * switches and runs the other VTL's vCPU without going to userspace.
+ * A VTL switch the guest asked for, or an interrupt for a higher VTL
+ * (interrupt.c), ends that KVM_RUN internally; the loop switches and runs
+ * the other VTL's vCPU without going to userspace.
  */
 static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_run_vp *arg)
@@ -80,6 +135,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vtl *vtl;
 	struct kvm_vsm_vp *vp;
 	struct file *file;
+	bool user;
 	long r;
 
 	if (arg->flags || !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
@@ -93,6 +149,13 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		return -ENOENT;
 
 	for (;;) {
+		user = READ_ONCE(part->run_mode) == KVM_VSM_RUN_MODE_USERSPACE;
+		if (st->switch_to == KVM_VSM_NO_SWITCH &&
+		    READ_ONCE(st->irq_kicked) &&
+		    kvm_vsm_irq_preempt(part, st, arg->vp) && user) {
+			arg->vtl = st->active_vtl;
+			return kvm_vsm_irq_exit_to_user(part, st, arg->vp);
+		}
 		/* Also a switch that a signal interrupted last time. */
 		if (st->switch_to != KVM_VSM_NO_SWITCH) {
 			r = kvm_vsm_vtl_switch(part, st, arg->vp);
@@ -118,7 +181,13 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		st->in_run = true;
 		r = ioctl(file, KVM_RUN, 0);
 		st->in_run = false;
+		/* The file pins the vCPU; @vp may be detached meanwhile. */
+		if (!r && st->switch_to == KVM_VSM_NO_SWITCH &&
+		    kvm_vsm_kick_exit(file->private_data))
+			r = 1;	/* ours: look at the interrupt, run again */
 		fput(file);
+		if (r == 1)
+			continue;
 		if (r || st->switch_to == KVM_VSM_NO_SWITCH)
 			return r;
 	}
@@ -259,6 +328,8 @@ int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
 		return -ENOMEM;
 	mutex_init(&part->lock);
 	xa_init(&part->vpstates);
+	spin_lock_init(&part->vsm_lock);
+	part->enabled_vtls = BIT(0);
 	part->run_mode = KVM_VSM_RUN_MODE_KERNEL;
 	r = kvm_vsm_ring_init(&part->ring, arg.ring_entries);
 	if (r)

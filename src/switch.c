@@ -20,16 +20,6 @@
 #include "compat.h"
 #include "kvm_vsm.h"
 
-/* TLFS VP assist page: VTL control area (struct hv_vp_assist_page). */
-#define HV_VP_ASSIST_ENABLE		BIT_ULL(0)
-#define HV_VP_ASSIST_VTL_ENTRY_REASON	0x08
-#define HV_VP_ASSIST_VTL_RET_RAX	0x10	/* then vtl_ret_x64rcx */
-
-#define HV_VTL_ENTRY_VTL_CALL		1
-
-/* VtlReturn: RAX bit 0 asks for a fast return (RAX/RCX not restored). */
-#define HV_VTL_RETURN_FAST		BIT_ULL(0)
-
 struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 					    u32 vp)
 {
@@ -42,6 +32,7 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 	if (!st)
 		return NULL;
 	st->switch_to = KVM_VSM_NO_SWITCH;
+	st->enabled_vtls = BIT(0);
 	old = xa_cmpxchg(&part->vpstates, vp, NULL, st, GFP_KERNEL_ACCOUNT);
 	if (old) {
 		kfree(st);
@@ -51,16 +42,23 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 }
 
 /*
- * VP @vp's vCPU at VTL @n, if that VTL is attached and the vCPU registered.
- * Under part->lock, or kvm_vsm_srcu (VTLs are freed after a grace period).
+ * VP @vp at VTL @n, if that VTL is attached and the vCPU registered; and
+ * its vCPU. Under part->lock, or kvm_vsm_srcu (VTLs are freed after a
+ * grace period).
  */
-static struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part,
-					u32 n, u32 vp)
+struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp)
 {
 	struct kvm_vsm_vtl *vtl = n < KVM_VSM_MAX_VTLS ? READ_ONCE(part->vtls[n]) : NULL;
 	struct kvm_vsm_vp *p = vtl ? xa_load(&vtl->vps, vp) : NULL;
 
-	return p && p->vcpu_file ? p->vcpu : NULL;
+	return p && p->vcpu_file ? p : NULL;
+}
+
+struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp)
+{
+	struct kvm_vsm_vp *p = kvm_vsm_vp_at(part, n, vp);
+
+	return p ? p->vcpu : NULL;
 }
 
 /*
@@ -85,7 +83,11 @@ int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	if (!st || st->active_vtl != vtl->vtl || (!user && !st->in_run))
 		return -ENOTTY;
 
-	/* Attach order makes "enabled" contiguous: n+1 above, n-1 below. */
+	if (!kvm_vsm_hc_privileged(vcpu, HV_PRIV_ACCESS_VSM)) {
+		*result = HV_STATUS_ACCESS_DENIED;
+		return 1;
+	}
+	/* Enable order makes enabled VTLs contiguous: n+1 above, n-1 below. */
 	if (code == HVCALL_VTL_CALL) {
 		target = vtl->vtl + 1;
 	} else {
@@ -99,7 +101,9 @@ int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	 * kvm_vsm_srcu, not part->lock: this runs under @vcpu's mutex, and
 	 * kvm_vsm_vtl_switch() takes vCPU mutexes under part->lock.
 	 */
-	if (!kvm_vsm_vp_vcpu(part, target, vcpu->vcpu_idx)) {
+	if (target >= KVM_VSM_MAX_VTLS ||
+	    !(READ_ONCE(st->enabled_vtls) & BIT(target)) ||
+	    !kvm_vsm_vp_vcpu(part, target, vcpu->vcpu_idx)) {
 		*result = HV_STATUS_INVALID_VTL_STATE;
 		return 1;
 	}
@@ -220,23 +224,25 @@ static void kvm_vsm_copy_shared(struct kvm_vcpu *dst, struct kvm_vcpu *src)
 
 /*
  * The VP assist page part of entering @dst (VTL control area, TLFS
- * 15.6.1): on a call, entry reason 1 in @dst's page; on a return that is
- * not fast, RAX/RCX from @src's page (the returning VTL put them there).
+ * 15.6.1): entering upwards, the entry reason (1 call, 2 interrupt) in
+ * @dst's page; on a return that is not fast, RAX/RCX from @src's page
+ * (the returning VTL put them there).
  */
 static void kvm_vsm_assist_side(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp,
-				struct kvm_vcpu *src, bool call, bool restore)
+				struct kvm_vcpu *src, u32 entry_reason,
+				bool restore)
 {
 	u64 ret_regs[2];
 	gpa_t assist;
 
-	if (call) {
+	if (entry_reason) {
 		/*
 		 * Guest memory is written with a running vCPU only (KVM's
 		 * dirty tracking WARNs otherwise): the entry reason lands when
 		 * @dst's KVM_RUN starts, through complete_userspace_io, which
 		 * KVM runs first thing (the seeds/004 "defer to the first run").
 		 */
-		dst_vp->pending_entry_reason = HV_VTL_ENTRY_VTL_CALL;
+		dst_vp->pending_entry_reason = entry_reason;
 		if (!dst->arch.complete_userspace_io)
 			dst->arch.complete_userspace_io = kvm_vsm_deliver_entry;
 		else
@@ -255,7 +261,9 @@ static void kvm_vsm_assist_side(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp,
 int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_active_vtl *arg)
 {
-	u32 known = KVM_VSM_ACTIVE_VTL_ENTRY_CALL | KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX;
+	u32 known = KVM_VSM_ACTIVE_VTL_ENTRY_CALL | KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX |
+		    KVM_VSM_ACTIVE_VTL_ENTRY_INTERRUPT;
+	u32 reason = 0;
 	struct kvm_vcpu *src = NULL, *dst;
 	struct kvm_vsm_vpstate *st;
 	struct kvm_vsm_vp *dst_vp;
@@ -265,6 +273,12 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 	if ((arg->flags & ~known) || arg->vtl >= KVM_VSM_MAX_VTLS ||
 	    (restore && arg->from >= KVM_VSM_MAX_VTLS))
 		return -EINVAL;
+	if (arg->flags & KVM_VSM_ACTIVE_VTL_ENTRY_CALL)
+		reason = HV_VTL_ENTRY_VTL_CALL;
+	if (arg->flags & KVM_VSM_ACTIVE_VTL_ENTRY_INTERRUPT)
+		reason = reason ? U32_MAX : HV_VTL_ENTRY_INTERRUPT;
+	if (reason == U32_MAX)
+		return -EINVAL;	/* one entry reason at a time */
 	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 
@@ -290,8 +304,7 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 		mutex_unlock(&dst->mutex);
 		goto out;
 	}
-	kvm_vsm_assist_side(dst, dst_vp, src,
-			    arg->flags & KVM_VSM_ACTIVE_VTL_ENTRY_CALL, restore);
+	kvm_vsm_assist_side(dst, dst_vp, src, reason, restore);
 	if (src)
 		mutex_unlock(&src->mutex);
 	mutex_unlock(&dst->mutex);
@@ -304,6 +317,30 @@ out:
 	return r;
 }
 
+/*
+ * First entry into a VTL enabled by HvCallEnableVpVtl: its initial
+ * context, set the way KVM_SET_SREGS sets it, with @dst loaded (vendor
+ * state lives in the VMCS/VMCB); and it is runnable from now on, like
+ * an AP after its SIPI.
+ */
+static void kvm_vsm_first_entry(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp)
+{
+	struct tlfs_initial_vp_context *ctx = xchg(&dst_vp->initial_ctx, NULL);
+
+	if (!ctx)
+		return;
+	vcpu_load(dst);
+	if (kvm_vsm_apply_initial_context(dst, ctx))
+		pr_warn_ratelimited("kvm-vsm: initial VP context not applied\n");
+	vcpu_put(dst);
+	dst->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	kfree(ctx);
+}
+
+/*
+ * Make the switch st->switch_to asks for (a VtlCall/VtlReturn, or an
+ * interrupt for a higher VTL when st->entry_reason says so).
+ */
 int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		       struct kvm_vsm_vpstate *st, u32 vp)
 {
@@ -313,8 +350,8 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 
 	mutex_lock(&part->lock);
 	src = kvm_vsm_vp_vcpu(part, st->active_vtl, vp);
-	dst = kvm_vsm_vp_vcpu(part, st->switch_to, vp);
-	dst_vp = dst ? xa_load(&part->vtls[st->switch_to]->vps, vp) : NULL;
+	dst_vp = kvm_vsm_vp_at(part, st->switch_to, vp);
+	dst = dst_vp ? dst_vp->vcpu : NULL;
 	if (!src || !dst) {
 		/* Detached meanwhile: the caller stays where it is. */
 		st->switch_to = KVM_VSM_NO_SWITCH;
@@ -335,8 +372,11 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		return -EINTR;
 	}
 
+	if (call)
+		kvm_vsm_first_entry(dst, dst_vp);
 	kvm_vsm_copy_shared(dst, src);
-	kvm_vsm_assist_side(dst, dst_vp, src, call, !call && !st->fast_return);
+	kvm_vsm_assist_side(dst, dst_vp, src, call ? st->entry_reason : 0,
+			    !call && !st->fast_return);
 	st->active_vtl = st->switch_to;
 	st->switch_to = KVM_VSM_NO_SWITCH;
 

@@ -118,13 +118,16 @@ struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
 int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 			struct kvm_vsm_attach_vcpu *arg)
 {
+	bool enable = arg->flags & KVM_VSM_ATTACH_VCPU_ENABLED;
+	struct kvm_vsm_vpstate *st;
 	struct kvm_vsm_vtl *vtl;
 	struct kvm_vsm_vp *vp;
 	struct kvm_vcpu *vcpu;
 	struct file *file;
 	int r;
 
-	if (arg->flags || arg->vtl >= KVM_VSM_MAX_VTLS)
+	if ((arg->flags & ~KVM_VSM_ATTACH_VCPU_ENABLED) ||
+	    arg->vtl >= KVM_VSM_MAX_VTLS)
 		return -EINVAL;
 	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
@@ -152,8 +155,23 @@ int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 	if (vp->vcpu_file)
 		goto out_unlock;
 	r = -ENOMEM;	/* the VP's VTL state: VTL0 active until a switch */
-	if (!kvm_vsm_vpstate_get(part, vp->index))
+	st = kvm_vsm_vpstate_get(part, vp->index);
+	if (!st)
 		goto out_unlock;
+	if (enable) {
+		/* Enabled VTLs stay contiguous, for the partition and the VP. */
+		spin_lock(&part->vsm_lock);
+		r = -EINVAL;
+		if (arg->vtl && (!(part->enabled_vtls & BIT(arg->vtl - 1)) ||
+				 !(st->enabled_vtls & BIT(arg->vtl - 1)))) {
+			spin_unlock(&part->vsm_lock);
+			goto out_unlock;
+		}
+		part->enabled_vtls |= BIT(arg->vtl);
+		part->vp_enabled_once |= BIT(arg->vtl);
+		st->enabled_vtls |= BIT(arg->vtl);
+		spin_unlock(&part->vsm_lock);
+	}
 	vp->vcpu_file = file;
 	file = NULL;	/* the VP keeps the reference */
 	arg->vp = vp->index;
@@ -175,6 +193,7 @@ static void kvm_vsm_vtl_free(struct kvm_vsm_partition *part,
 
 	xa_for_each(&vtl->vps, i, vp) {
 		kvm_vsm_vp_forget_entry(vp);
+		kfree(vp->initial_ctx);
 		if (vp->vcpu_file)
 			fput(vp->vcpu_file);
 		kfree(vp);
@@ -188,8 +207,20 @@ static void kvm_vsm_vtl_free(struct kvm_vsm_partition *part,
 static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 			       struct kvm_vsm_vtl *vtl)
 {
+	struct kvm_vsm_vpstate *st;
 	struct kvm_vsm_vp *vp;
 	unsigned long i;
+
+	/* A VTL attached again starts disabled, with fresh registers. */
+	spin_lock(&part->vsm_lock);
+	if (vtl->vtl) {
+		part->enabled_vtls &= ~BIT(vtl->vtl);
+		part->vp_enabled_once &= ~BIT(vtl->vtl);
+		part->partition_config[vtl->vtl] = 0;
+		xa_for_each(&part->vpstates, i, st)
+			st->enabled_vtls &= ~BIT(vtl->vtl);
+	}
+	spin_unlock(&part->vsm_lock);
 
 	mutex_lock(&kvm_vsm_vms_lock);
 	hash_del_rcu(&vtl->hnode);

@@ -13,7 +13,11 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define KVM_VSM_API_VERSION	1
+/*
+ * 2: VTLs start disabled until the guest enables them (or the VMM, with
+ * KVM_VSM_ATTACH_VCPU_ENABLED); partition_info.enabled_vtl_mask.
+ */
+#define KVM_VSM_API_VERSION	2
 
 /* 0xB9 is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define KVMVSMIO		0xB9
@@ -35,6 +39,12 @@
 #define KVM_VSM_CAP_PARTITION	2
 /* The exit ring: returns the largest ring_entries accepted. */
 #define KVM_VSM_CAP_RING	3
+/*
+ * The Hyper-V partition privileges (CPUID 0x40000003 EBX) whose hypercalls
+ * the module implements: OR them into the guest's Hyper-V CPUID. Bit 16
+ * AccessVsm, bit 17 AccessVpRegisters (docs/api.md, "Hyper-V CPUID").
+ */
+#define KVM_VSM_CAP_HV_PRIVILEGES	4
 
 /* TLFS architectural limit; VTL0..VTL15. */
 #define KVM_VSM_MAX_VTLS	16
@@ -81,10 +91,18 @@ struct kvm_vsm_detach_vtl {
  * Register a vCPU fd of an attached VM. vCPU index i of the VM of VTL n is
  * virtual processor (VP) i at VTL n; KVM_VSM_RUN_VP runs it through this fd.
  */
+/*
+ * The VMM has set this vCPU's state itself: VTL @vtl counts as enabled on
+ * the VP (and for the partition), as if the guest had made
+ * HvCallEnablePartitionVtl and HvCallEnableVpVtl. VTL n needs VTL n-1
+ * enabled for the partition.
+ */
+#define KVM_VSM_ATTACH_VCPU_ENABLED	(1u << 0)
+
 struct kvm_vsm_attach_vcpu {
 	__s32 vcpu_fd;
 	__u32 vtl;
-	__u32 flags;		/* must be 0 */
+	__u32 flags;		/* KVM_VSM_ATTACH_VCPU_* */
 	__u32 vp;		/* out: the VP index (the vCPU's index in its VM) */
 	__u32 reserved[4];	/* must be 0 */
 };
@@ -107,7 +125,9 @@ struct kvm_vsm_partition_info {
 	__u64 page_faults;
 	__u64 spte_builds;
 	__u64 hv_msr_writes;
-	__u64 reserved[8];
+	__u32 enabled_vtl_mask;	/* bit n: VTL n enabled for the partition */
+	__u32 pad;
+	__u64 reserved[7];
 };
 
 #define KVM_VSM_GET_PARTITION_INFO \
@@ -141,6 +161,7 @@ struct kvm_vsm_run_vp {
  */
 #define KVM_VSM_ACTIVE_VTL_ENTRY_CALL	(1u << 0) /* entry reason 1 in @vtl's page */
 #define KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX (1u << 1) /* from @from's page */
+#define KVM_VSM_ACTIVE_VTL_ENTRY_INTERRUPT (1u << 2) /* entry reason 2 */
 
 struct kvm_vsm_active_vtl {
 	__u32 vp;
@@ -157,8 +178,11 @@ struct kvm_vsm_active_vtl {
  * and hyperv.type KVM_VSM_EXIT_HYPERV_VTL when the guest made a VTL call or
  * return; hyperv.u.hcall.input is the hypercall code, params[0] the target
  * VTL, params[1] bit 0 a fast return. The instruction is already retired.
- * A KVM_VSM_RECORD_VTL_SWITCH record in the ring says the same.
+ * An interrupt for a higher VTL gives the same exit with input
+ * KVM_VSM_VTL_SWITCH_INTERRUPT (nothing retired). A
+ * KVM_VSM_RECORD_VTL_SWITCH record in the ring says the same.
  */
+#define KVM_VSM_VTL_SWITCH_INTERRUPT	0
 #define KVM_VSM_EXIT_HYPERV_VTL		0x56534d01
 
 /* Answer a ring record that has KVM_VSM_RECORD_NEEDS_COMPLETION. */
@@ -220,7 +244,7 @@ struct kvm_vsm_hypercall_record {
 };
 
 struct kvm_vsm_vtl_switch_record {
-	__u32 code;		/* 0x0011 VtlCall, 0x0012 VtlReturn */
+	__u32 code;		/* 0x0011 VtlCall, 0x0012 VtlReturn, 0 interrupt */
 	__u32 from_vtl;
 	__u32 to_vtl;
 	__u32 fast;		/* VtlReturn: RAX/RCX not to be restored */

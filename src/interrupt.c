@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Interrupts across VTLs of a VP (TLFS 15.9: "RFLAGS.IF does not block
+ * secure interrupts").
+ *
+ * Each VTL is its own VM, so each has its own local APIC: an IPI or a
+ * timer of VTL n lands in VTL n's vCPU and nowhere else, and an interrupt
+ * for a lower VTL simply waits in that VTL's APIC while a higher one runs.
+ * What needs the module is the other direction: VTL n's vCPU of a VP is
+ * kicked (kvm_vcpu_kick/kvm_vcpu_wake_up, which KVM calls after making an
+ * interrupt or timer pending) while a lower VTL of that VP runs. The hook
+ * marks the VP and ends the lower VTL's KVM_RUN, waking it if it halted;
+ * KVM_VSM_RUN_VP then checks that the higher vCPU really has an interrupt
+ * and enters it with entry reason 2, whatever the lower VTL's RFLAGS.IF.
+ */
+#include "kvm_vsm.h"
+
+/*
+ * From the kick hooks, in any context (the APIC timer fires in hardirq),
+ * under kvm_vsm_srcu. Lock-free: a bit and a KVM request.
+ */
+void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_vtl *vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	struct kvm_vsm_partition *part;
+	struct kvm_vsm_vpstate *st;
+	struct kvm_vcpu *lower;
+	u8 active;
+
+	if (!vtl || !vtl->vtl)
+		return;
+	part = vtl->part;
+	st = xa_load(&part->vpstates, vcpu->vcpu_idx);
+	if (!st)
+		return;
+	active = READ_ONCE(st->active_vtl);
+	if (active >= vtl->vtl || !(READ_ONCE(st->enabled_vtls) & BIT(vtl->vtl)))
+		return;
+	lower = kvm_vsm_vp_vcpu(part, active, vcpu->vcpu_idx);
+	/* KVM_REQ_HV_EXIT reads the Hyper-V vCPU state: it must exist. */
+	if (!lower || !lower->arch.hyperv || lower == vcpu)
+		return;
+	if (test_and_set_bit(vtl->vtl, &st->irq_kicked))
+		return;
+	/*
+	 * End the lower VTL's KVM_RUN at its next entry; a halted vCPU is
+	 * woken the way KVM's PV unhalt does it. The exit carries whatever
+	 * Hyper-V exit KVM last built (none, or an idempotent SynIC one);
+	 * KVM_VSM_RUN_VP tells them apart by irq_kicked.
+	 */
+	WRITE_ONCE(lower->arch.pv.pv_unhalted, true);
+	kvm_make_request(KVM_REQ_HV_EXIT, lower);
+	kvm_vcpu_kick(lower);
+}
+
+/* Does @vcpu (of a VTL that is not running) have an interrupt to take? */
+static bool kvm_vsm_vcpu_has_interrupt(struct kvm_vcpu *vcpu)
+{
+	bool pending;
+
+	/* A timer that fired is made pending only when the vCPU runs. */
+	if (kvm_test_request(KVM_REQ_UNBLOCK, vcpu) ||
+	    kvm_test_request(KVM_REQ_HV_STIMER, vcpu) ||
+	    kvm_test_request(KVM_REQ_NMI, vcpu))
+		return true;
+	vcpu_load(vcpu);	/* APICv keeps its state in the VMCS */
+	pending = kvm_cpu_has_interrupt(vcpu);
+	vcpu_put(vcpu);
+	return pending;
+}
+
+/*
+ * In KVM_VSM_RUN_VP, between two KVM_RUNs of VP @vp: if a higher VTL was
+ * kicked and has an interrupt, ask for the switch to it (entry reason 2)
+ * and return true. Spurious kicks (requests that were not interrupts)
+ * only cost this check.
+ */
+bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
+			 struct kvm_vsm_vpstate *st, u32 vp)
+{
+	unsigned long kicked = xchg(&st->irq_kicked, 0);
+	struct kvm_vcpu *lower, *vcpu;
+	bool found = false;
+	int n;
+
+	if (!kicked)
+		return false;
+	mutex_lock(&part->lock);
+	lower = kvm_vsm_vp_vcpu(part, st->active_vtl, vp);
+	if (lower)	/* our wake-up, if it was not consumed by a halt */
+		WRITE_ONCE(lower->arch.pv.pv_unhalted, false);
+	for (n = KVM_VSM_MAX_VTLS - 1; n > st->active_vtl && !found; n--) {
+		if (!(kicked & BIT(n)) || !(st->enabled_vtls & BIT(n)))
+			continue;
+		vcpu = kvm_vsm_vp_vcpu(part, n, vp);
+		if (!vcpu || mutex_lock_killable(&vcpu->mutex))
+			continue;
+		found = kvm_vsm_vcpu_has_interrupt(vcpu);
+		mutex_unlock(&vcpu->mutex);
+		if (found) {
+			st->switch_to = n;
+			st->entry_reason = HV_VTL_ENTRY_INTERRUPT;
+		}
+	}
+	mutex_unlock(&part->lock);
+	return found;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HvCallGetVpRegisters (0x0050) / HvCallSetVpRegisters (0x0051) for the
+ * VSM registers (names 0x000D00xx), in the kernel: the state behind them
+ * (enabled VTLs, active VTL) is the module's. Other registers belong to
+ * the VMM, which gets the call through the ring.
+ *
+ * Rep semantics (TLFS 3.7): reps from the start index to the count; the
+ * result carries the reps completed. A list whose first name is a VSM
+ * register is handled here until its first non-VSM name; the guest then
+ * re-executes the call from that rep (the start index in its control
+ * value is advanced, RIP stays on the call) and the rest goes to the VMM.
+ * The fast (XMM) forms always go to the VMM.
+ */
+#include "kvm_vsm.h"
+
+#define HV_REG_SECURE_CONFIG_LAST	(HV_REG_VSM_VP_SECURE_CONFIG_VTL0 + 14)
+
+static bool kvm_vsm_is_vsm_register(u32 name)
+{
+	return name >= HV_REG_VSM_FIRST && name <= HV_REG_VSM_LAST;
+}
+
+/* Whose registers a call reaches: VP @vp at VTL @vtl, asked from @caller. */
+struct kvm_vsm_reg_target {
+	struct kvm_vsm_partition *part;
+	struct kvm_vsm_vpstate *st;
+	struct kvm_vsm_vp *vp;
+	u32 index;
+	u8 vtl;
+};
+
+/* Under part->vsm_lock. */
+static u64 kvm_vsm_get_register(struct kvm_vsm_reg_target *t, u32 name,
+				u64 *val)
+{
+	struct kvm_vsm_partition *part = t->part;
+	u32 n;
+
+	switch (name) {
+	case HV_REG_VSM_CODE_PAGE_OFFSETS:
+		/*
+		 * KVM's hypercall page has no VTL call/return prologues: both
+		 * are at offset 0, with the code in RCX (docs/api.md).
+		 */
+		*val = 0;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_VP_STATUS:
+		*val = t->st->active_vtl |
+		       (u64)t->st->enabled_vtls << HV_VSM_VP_STATUS_ENABLED_SHIFT;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_PARTITION_STATUS:
+		*val = part->enabled_vtls |
+		       (u64)kvm_vsm_max_vtl(part) << HV_VSM_PARTITION_STATUS_MAX_VTL_SHIFT;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_VINA:
+		*val = t->vp->vina;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_CAPABILITIES:
+		*val = HV_VSM_CAP_DR6_SHARED;	/* DR6 moves with the VP */
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_PARTITION_CONFIG:
+		if (!t->vtl)	/* VTL0 configures nothing below it */
+			return HV_STATUS_INVALID_PARAMETER;
+		*val = part->partition_config[t->vtl];
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_VP_SECURE_CONFIG_VTL0 ... HV_REG_SECURE_CONFIG_LAST:
+		n = name - HV_REG_VSM_VP_SECURE_CONFIG_VTL0;
+		if (n >= t->vtl)	/* a VTL configures the ones below it */
+			return HV_STATUS_INVALID_PARAMETER;
+		*val = t->vp->secure_config[n];
+		return HV_STATUS_SUCCESS;
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+}
+
+/* Under part->vsm_lock. Read-only registers refuse writes. */
+static u64 kvm_vsm_set_register(struct kvm_vsm_reg_target *t, u32 name,
+				const u64 val[2])
+{
+	u32 n;
+
+	if (val[1])
+		return HV_STATUS_INVALID_PARAMETER;
+	switch (name) {
+	case HV_REG_VSM_VINA:
+		if (val[0] & ~HV_VSM_VINA_VALID)
+			return HV_STATUS_INVALID_PARAMETER;
+		t->vp->vina = val[0];
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_PARTITION_CONFIG:
+		if (!t->vtl || (val[0] & ~HV_VSM_PARTITION_CONFIG_VALID))
+			return HV_STATUS_INVALID_PARAMETER;
+		t->part->partition_config[t->vtl] = val[0];
+		return HV_STATUS_SUCCESS;
+	case HV_REG_VSM_VP_SECURE_CONFIG_VTL0 ... HV_REG_SECURE_CONFIG_LAST:
+		n = name - HV_REG_VSM_VP_SECURE_CONFIG_VTL0;
+		/* MBEC is not implemented: its enable bit is refused. */
+		if (n >= t->vtl || (val[0] & ~HV_VSM_SECURE_CONFIG_TLB_LOCKED))
+			return HV_STATUS_INVALID_PARAMETER;
+		t->vp->secure_config[n] = val[0];
+		return HV_STATUS_SUCCESS;
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+}
+
+/* The input header: which VP and VTL; a TLFS status if none. */
+static u64 kvm_vsm_reg_target(struct kvm_vsm_hc *hc,
+			      const struct tlfs_vp_registers_header *h,
+			      struct kvm_vsm_reg_target *t)
+{
+	struct kvm_vsm_partition *part = hc->vtl->part;
+	u8 caller = hc->vtl->vtl;
+
+	if (h->partition_id != HV_PARTITION_ID_SELF)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if ((h->input_vtl & HV_INPUT_VTL_RSVD) ||
+	    !kvm_vsm_zero(h->reserved, sizeof(h->reserved)))
+		return HV_STATUS_INVALID_PARAMETER;
+	t->part = part;
+	t->vtl = h->input_vtl & HV_INPUT_VTL_USE_TARGET ?
+		 HV_INPUT_VTL_TARGET(h->input_vtl) : caller;
+	t->index = h->vp_index == HV_VP_INDEX_SELF ? hc->vcpu->vcpu_idx :
+						     h->vp_index;
+	t->st = xa_load(&part->vpstates, t->index);
+	if (!t->st || !kvm_vsm_vp_at(part, 0, t->index))
+		return HV_STATUS_INVALID_VP_INDEX;
+	/* TLFS: a lower VTL cannot see a higher VTL's registers. */
+	if (t->vtl > caller)
+		return HV_STATUS_ACCESS_DENIED;
+	t->vp = kvm_vsm_vp_at(part, t->vtl, t->index);
+	if (!t->vp || !(READ_ONCE(t->st->enabled_vtls) & BIT(t->vtl)))
+		return HV_STATUS_INVALID_PARAMETER;
+	return HV_STATUS_SUCCESS;
+}
+
+/* Rewrite the rep start index in the guest's control register. */
+static void kvm_vsm_hc_set_rep_start(struct kvm_vsm_hc *hc, u32 rep)
+{
+	unsigned long *regs = hc->vcpu->arch.regs;
+	u64 control = (hc->control & ~HV_HC_REP_START_MASK) | ((u64)rep << 48);
+
+	if (hc->longmode) {
+		regs[VCPU_REGS_RCX] = control;
+		hc->vcpu->arch.regs_dirty |= BIT(VCPU_REGS_RCX);
+	} else {
+		regs[VCPU_REGS_RDX] = control >> 32;
+		hc->vcpu->arch.regs_dirty |= BIT(VCPU_REGS_RDX);
+	}
+}
+
+int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
+{
+	bool set = HV_HC_CODE(hc->control) == HVCALL_SET_VP_REGISTERS;
+	u32 count = HV_HC_REP_COUNT(hc->control), i;
+	u32 start = HV_HC_REP_START(hc->control);
+	size_t elem = set ? sizeof(struct tlfs_register_assoc) : sizeof(u32);
+	gpa_t in = kvm_vsm_hc_in_gpa(hc), out = kvm_vsm_hc_out_gpa(hc);
+	struct kvm_vsm_partition *part = hc->vtl->part;
+	struct tlfs_vp_registers_header h;
+	struct kvm_vsm_reg_target t;
+	struct tlfs_register_assoc a;
+	u64 status, val[2];
+	u32 name;
+
+	if (hc->control & HV_HC_FAST)
+		return -ENOTTY;
+	*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if ((hc->control & HV_HC_RSVD) || HV_HC_VARHEAD(hc->control) ||
+	    (count && start >= count))
+		return 1;
+	*result = HV_STATUS_SUCCESS;
+	if (!count)
+		return 1;
+	*result = HV_STATUS_INVALID_ALIGNMENT;
+	if ((in & 7) || (!set && (out & 7)))
+		return 1;
+	/* Input (and output) lists stay within their page. */
+	*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (offset_in_page(in) + sizeof(h) + count * elem > PAGE_SIZE ||
+	    (!set && offset_in_page(out) + count * 16ull > PAGE_SIZE))
+		return 1;
+	if (kvm_vsm_hc_read(hc, in, &h, sizeof(h)))
+		return 1;
+	/* The first name decides who handles the call. */
+	if (kvm_vsm_hc_read(hc, in + sizeof(h) + start * elem, &name, sizeof(name)))
+		return 1;
+	if (!kvm_vsm_is_vsm_register(name))
+		return -ENOTTY;
+
+	status = kvm_vsm_reg_target(hc, &h, &t);
+	if (!status && !kvm_vsm_hc_privileged(hc->vcpu, HV_PRIV_ACCESS_VP_REGISTERS))
+		status = HV_STATUS_ACCESS_DENIED;
+	for (i = start; !status && i < count; i++) {
+		gpa_t at = in + sizeof(h) + i * elem;
+
+		if (set ? kvm_vsm_hc_read(hc, at, &a, sizeof(a)) :
+			  kvm_vsm_hc_read(hc, at, &name, sizeof(name))) {
+			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
+			break;
+		}
+		if (set)
+			name = a.name;
+		if (!kvm_vsm_is_vsm_register(name)) {
+			/* The rest is the VMM's: re-executed from rep i. */
+			kvm_vsm_hc_set_rep_start(hc, i);
+			return KVM_VSM_HC_CONTINUE;
+		}
+		if (set && (a.reserved1 || a.reserved2)) {
+			status = HV_STATUS_INVALID_PARAMETER;
+			break;
+		}
+		val[1] = 0;
+		spin_lock(&part->vsm_lock);
+		status = set ? kvm_vsm_set_register(&t, name, a.value) :
+			       kvm_vsm_get_register(&t, name, &val[0]);
+		spin_unlock(&part->vsm_lock);
+		if (status)
+			break;
+		if (!set && kvm_vcpu_write_guest(hc->vcpu, out + i * 16ull, val,
+						 sizeof(val)))
+			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
+	*result = status | ((u64)(status ? i : count) << HV_HC_RESULT_REPS_SHIFT);
+	return 1;
+}

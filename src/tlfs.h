@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hyper-V TLFS definitions the module needs (research/vsm-anchors.md §5).
+ * The kernel's own hyperv-tlfs headers moved between 6.1 and 6.12 and do
+ * not carry the VSM parts, so they are spelled out here, guarded against
+ * the names the kernel does define.
+ */
+#ifndef KVM_VSM_TLFS_H
+#define KVM_VSM_TLFS_H
+
+#include <linux/build_bug.h>
+#include <linux/types.h>
+
+/* Hypercall codes. */
+#define HVCALL_MODIFY_VTL_PROTECTION_MASK	0x000c
+#define HVCALL_ENABLE_PARTITION_VTL		0x000d
+#define HVCALL_DISABLE_PARTITION_VTL		0x000e
+#define HVCALL_ENABLE_VP_VTL			0x000f
+#define HVCALL_DISABLE_VP_VTL			0x0010
+#define HVCALL_VTL_CALL				0x0011
+#define HVCALL_VTL_RETURN			0x0012
+#define HVCALL_GET_VP_REGISTERS			0x0050
+#define HVCALL_SET_VP_REGISTERS			0x0051
+#define HVCALL_TRANSLATE_VIRTUAL_ADDRESS	0x0052
+
+/* Status codes (TLFS appendix). */
+#ifndef HV_STATUS_SUCCESS
+#define HV_STATUS_SUCCESS			0
+#endif
+#ifndef HV_STATUS_INVALID_HYPERCALL_CODE
+#define HV_STATUS_INVALID_HYPERCALL_CODE	2
+#endif
+#ifndef HV_STATUS_INVALID_HYPERCALL_INPUT
+#define HV_STATUS_INVALID_HYPERCALL_INPUT	3
+#endif
+#ifndef HV_STATUS_INVALID_ALIGNMENT
+#define HV_STATUS_INVALID_ALIGNMENT		4
+#endif
+#ifndef HV_STATUS_INVALID_PARAMETER
+#define HV_STATUS_INVALID_PARAMETER		5
+#endif
+#ifndef HV_STATUS_ACCESS_DENIED
+#define HV_STATUS_ACCESS_DENIED			6
+#endif
+#ifndef HV_STATUS_INSUFFICIENT_MEMORY
+#define HV_STATUS_INSUFFICIENT_MEMORY		11
+#endif
+#define HV_STATUS_INVALID_PARTITION_ID		0x000d
+#define HV_STATUS_INVALID_VP_INDEX		0x000e
+#define HV_STATUS_INVALID_VTL_STATE		0x0051
+#ifndef HV_STATUS_VTL_ALREADY_ENABLED
+#define HV_STATUS_VTL_ALREADY_ENABLED		0x0086
+#endif
+
+/* The hypercall input value (control). */
+#define HV_HC_CODE(c)		((u16)(c))
+#define HV_HC_FAST		BIT_ULL(16)
+#define HV_HC_VARHEAD(c)	(((c) >> 17) & 0x3ff)
+#define HV_HC_REP_COUNT(c)	(((c) >> 32) & 0xfff)
+#define HV_HC_REP_START(c)	(((c) >> 48) & 0xfff)
+#define HV_HC_REP_START_MASK	GENMASK_ULL(59, 48)
+/* Bits 15 (nested), 31:27, 47:44, 63:60 are reserved. */
+#define HV_HC_RSVD		(GENMASK_ULL(31, 27) | GENMASK_ULL(47, 44) | \
+				 GENMASK_ULL(63, 60))
+#define HV_HC_RESULT_REPS_SHIFT	32
+
+#ifndef HV_PARTITION_ID_SELF
+#define HV_PARTITION_ID_SELF	((u64)-1)
+#endif
+#ifndef HV_VP_INDEX_SELF
+#define HV_VP_INDEX_SELF	((u32)-2)
+#endif
+
+/* CPUID 0x40000003 EBX partition privileges (TLFS 2.4.2). */
+#define HV_PRIV_ACCESS_VSM		BIT(16)
+#define HV_PRIV_ACCESS_VP_REGISTERS	BIT(17)
+
+/* HvCallEnablePartitionVtl flags. */
+#define HV_ENABLE_PARTITION_VTL_MBEC	BIT(0)
+
+struct tlfs_enable_partition_vtl {
+	u64 partition_id;
+	u8 target_vtl;
+	u8 flags;
+	u8 reserved[6];
+} __packed;
+
+/* HV_X64_SEGMENT_REGISTER and HV_X64_TABLE_REGISTER. */
+struct tlfs_seg {
+	u64 base;
+	u32 limit;
+	u16 selector;
+	u16 attributes;	/* type 3:0, s 4, dpl 6:5, p 7, avl 12, l 13, db 14, g 15 */
+} __packed;
+
+struct tlfs_table {
+	u16 pad[3];
+	u16 limit;
+	u64 base;
+} __packed;
+
+/* HV_INITIAL_VP_CONTEXT: where a VTL starts on its first entry. */
+struct tlfs_initial_vp_context {
+	u64 rip;
+	u64 rsp;
+	u64 rflags;
+	struct tlfs_seg cs, ds, es, fs, gs, ss, tr, ldtr;
+	struct tlfs_table idtr, gdtr;
+	u64 efer;
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 msr_cr_pat;
+} __packed;
+
+struct tlfs_enable_vp_vtl {
+	u64 partition_id;
+	u32 vp_index;
+	u8 target_vtl;
+	u8 reserved[3];
+	struct tlfs_initial_vp_context ctx;
+} __packed;
+
+static_assert(sizeof(struct tlfs_initial_vp_context) == 224);
+static_assert(sizeof(struct tlfs_enable_vp_vtl) == 240);
+
+/* Get/SetVpRegisters input header; HV_INPUT_VTL in input_vtl. */
+#define HV_INPUT_VTL_TARGET(v)	((v) & 0xf)
+#define HV_INPUT_VTL_USE_TARGET	BIT(4)
+#define HV_INPUT_VTL_RSVD	GENMASK(7, 5)
+
+struct tlfs_vp_registers_header {
+	u64 partition_id;
+	u32 vp_index;
+	u8 input_vtl;
+	u8 reserved[3];
+} __packed;
+
+/* SetVpRegisters rep element: HV_REGISTER_ASSOC. */
+struct tlfs_register_assoc {
+	u32 name;
+	u32 reserved1;
+	u64 reserved2;
+	u64 value[2];
+} __packed;
+
+/* VSM register names. */
+#define HV_REG_VSM_CODE_PAGE_OFFSETS	0x000d0002
+#define HV_REG_VSM_VP_STATUS		0x000d0003
+#define HV_REG_VSM_PARTITION_STATUS	0x000d0004
+#define HV_REG_VSM_VINA			0x000d0005
+#define HV_REG_VSM_CAPABILITIES		0x000d0006
+#define HV_REG_VSM_PARTITION_CONFIG	0x000d0007
+#define HV_REG_VSM_VP_SECURE_CONFIG_VTL0 0x000d0010	/* ..VTL14 0x000d001e */
+#define HV_REG_VSM_FIRST		0x000d0000
+#define HV_REG_VSM_LAST			0x000d00ff
+
+/* VsmVpStatus / VsmPartitionStatus fields. */
+#define HV_VSM_VP_STATUS_ENABLED_SHIFT		16
+#define HV_VSM_PARTITION_STATUS_MAX_VTL_SHIFT	16
+
+/*
+ * VsmCapabilities: Microsoft's code layout (openvmm hvdef, Linux mshv_vtl
+ * hv_register_vsm_capabilities), not the tlfs/vsm.md table, which puts
+ * Dr6Shared at bit 63 (docs/design.md says why).
+ */
+#define HV_VSM_CAP_DR6_SHARED		BIT_ULL(0)
+
+/* VsmVina. */
+#define HV_VSM_VINA_VALID		(GENMASK_ULL(7, 0) | BIT_ULL(8) | \
+					 BIT_ULL(9) | BIT_ULL(10))
+
+/* VsmPartitionConfig bits 12:0 (openvmm's list; bits 0-9 in the TLFS). */
+#define HV_VSM_PARTITION_CONFIG_VALID	GENMASK_ULL(12, 0)
+
+/* VsmVpSecureConfigVtlN. */
+#define HV_VSM_SECURE_CONFIG_MBEC	BIT_ULL(0)
+#define HV_VSM_SECURE_CONFIG_TLB_LOCKED	BIT_ULL(1)
+
+/* VP assist page: VTL control area (struct hv_vp_assist_page). */
+#define HV_VP_ASSIST_ENABLE		BIT_ULL(0)
+#define HV_VP_ASSIST_VTL_ENTRY_REASON	0x08
+#define HV_VP_ASSIST_VTL_RET_RAX	0x10	/* then vtl_ret_x64rcx */
+
+#define HV_VTL_ENTRY_VTL_CALL		1
+#define HV_VTL_ENTRY_INTERRUPT		2
+
+/* VtlReturn: RAX bit 0 asks for a fast return (RAX/RCX not restored). */
+#define HV_VTL_RETURN_FAST		BIT_ULL(0)
+
+#endif /* KVM_VSM_TLFS_H */
