@@ -257,6 +257,26 @@ static void kvm_vsm_assist_side(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp,
 	}
 }
 
+/*
+ * First entry into a VTL enabled by HvCallEnableVpVtl: its initial
+ * context, set the way KVM_SET_SREGS sets it, with @dst loaded (vendor
+ * state lives in the VMCS/VMCB); and it is runnable from now on, like
+ * an AP after its SIPI.
+ */
+static void kvm_vsm_first_entry(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp)
+{
+	struct tlfs_initial_vp_context *ctx = xchg(&dst_vp->initial_ctx, NULL);
+
+	if (!ctx)
+		return;
+	vcpu_load(dst);
+	if (kvm_vsm_apply_initial_context(dst, ctx))
+		pr_warn_ratelimited("kvm-vsm: initial VP context not applied\n");
+	vcpu_put(dst);
+	dst->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	kfree(ctx);
+}
+
 /* KVM_VSM_SET_ACTIVE_VTL: the VMM switched the VP itself (userspace mode). */
 int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_active_vtl *arg)
@@ -304,6 +324,7 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 		mutex_unlock(&dst->mutex);
 		goto out;
 	}
+	kvm_vsm_first_entry(dst, dst_vp);
 	kvm_vsm_assist_side(dst, dst_vp, src, reason, restore);
 	if (src)
 		mutex_unlock(&src->mutex);
@@ -315,26 +336,6 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 out:
 	mutex_unlock(&part->lock);
 	return r;
-}
-
-/*
- * First entry into a VTL enabled by HvCallEnableVpVtl: its initial
- * context, set the way KVM_SET_SREGS sets it, with @dst loaded (vendor
- * state lives in the VMCS/VMCB); and it is runnable from now on, like
- * an AP after its SIPI.
- */
-static void kvm_vsm_first_entry(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp)
-{
-	struct tlfs_initial_vp_context *ctx = xchg(&dst_vp->initial_ctx, NULL);
-
-	if (!ctx)
-		return;
-	vcpu_load(dst);
-	if (kvm_vsm_apply_initial_context(dst, ctx))
-		pr_warn_ratelimited("kvm-vsm: initial VP context not applied\n");
-	vcpu_put(dst);
-	dst->arch.mp_state = KVM_MP_STATE_RUNNABLE;
-	kfree(ctx);
 }
 
 /*

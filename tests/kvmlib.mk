@@ -6,7 +6,12 @@
 # so that libkvm and our tests are compiled with exactly the flags and
 # include paths that kernel release uses for its own KVM selftests.
 
-VSM_CFLAGS := -Werror -DVSM_VERSION='"$(VSM_VERSION)"' -I$(VSM_TESTS) -I$(VSM_TESTS)/../include/uapi -I$(VSM_TESTS)/../tools/lib -U_GNU_SOURCE -D_GNU_SOURCE
+# Before 6.12 the library sets up guest IDTs only when asked to.
+VSM_CFLAGS_COMPAT := $(shell grep -q '^void vm_init_descriptor_tables' \
+	include/x86_64/processor.h include/x86/processor.h 2>/dev/null && \
+	echo -DVSM_LIB_IDT_ON_REQUEST)
+
+VSM_CFLAGS := $(VSM_CFLAGS_COMPAT) -Werror -DVSM_VERSION='"$(VSM_VERSION)"' -I$(VSM_TESTS) -I$(VSM_TESTS)/../include/uapi -I$(VSM_TESTS)/../tools/lib -U_GNU_SOURCE -D_GNU_SOURCE
 
 $(VSM_OUT)/libkvm.a: $(LIBKVM_OBJS)
 	$(AR) crs $@ $^

@@ -160,6 +160,17 @@ struct vtl_pair {
 	int dev, part;
 };
 
+/*
+ * Hyper-V CPUID with the VSM privileges the module grants (AccessVsm,
+ * AccessVpRegisters): as a VMM does it, through libkvmvsm.
+ */
+static inline void vsm_set_hv_cpuid(int dev, struct kvm_vcpu *v)
+{
+	vcpu_set_hv_cpuid(v);
+	TEST_ASSERT(kvmvsm_hv_cpuid_grant(dev, v->cpuid) > 0, "grant VSM privileges");
+	vcpu_set_cpuid(v);
+}
+
 /* VM1 maps every memslot of VM0 at the same GPA, same host memory. */
 static inline void vtl_mirror_memory(struct kvm_vm *dst, struct kvm_vm *src)
 {
@@ -178,12 +189,17 @@ static inline void vtl_mirror_memory(struct kvm_vm *dst, struct kvm_vm *src)
 	}
 }
 
+/* How VTL1 is set up: not at all, enabled by the VMM, or by the guest. */
+enum { VTL1_NONE, VTL1_HOST_ENABLED, VTL1_GUEST_ENABLES };
+
 /*
  * VTL0 guest code gets its VP number as its argument; VTL1 of each VP
- * starts at vtl1_entries[vp] on its own stack.
+ * starts at vtl1_entries[vp] on its own stack (VTL1_HOST_ENABLED), or
+ * where the guest's HvCallEnableVpVtl says (VTL1_GUEST_ENABLES). Both
+ * VTLs share an IDT (vm_install_exception_handler() serves both).
  */
 static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
-				       u64 iters, bool with_vtl1, int nr_vps)
+				       u64 iters, int vtl1, int nr_vps)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -191,13 +207,21 @@ static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
 	int i;
 
 	p->nr_vps = nr_vps;
+	p->dev = kvmvsm_open();
+	TEST_ASSERT(p->dev >= 0, "open /dev/kvm-vsm: %d", p->dev);
 	p->vm[0] = vm_create_with_vcpus(nr_vps, vtl0_code, p->vp[0]);
+#ifdef VSM_LIB_IDT_ON_REQUEST
+	vm_init_descriptor_tables(p->vm[0]);
+#endif
 	g_page0_gva = vm_vaddr_alloc_page(p->vm[0]);
 	g_page0_gpa = addr_gva2gpa(p->vm[0], g_page0_gva);
 	g_page1_gva = vm_vaddr_alloc_page(p->vm[0]);
 	g_page1_gpa = addr_gva2gpa(p->vm[0], g_page1_gva);
 	for (i = 0; i < nr_vps; i++) {
-		vcpu_set_hv_cpuid(p->vp[0][i]);
+#ifdef VSM_LIB_IDT_ON_REQUEST
+		vcpu_init_descriptor_tables(p->vp[0][i]);
+#endif
+		vsm_set_hv_cpuid(p->dev, p->vp[0][i]);
 		vcpu_args_set(p->vp[0][i], 1, (u64)i);
 		g_assist1_gva[i] = vm_vaddr_alloc_page(p->vm[0]);
 		g_assist1_gpa[i] = addr_gva2gpa(p->vm[0], g_assist1_gva[i]);
@@ -213,8 +237,6 @@ static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
 	sync_global_to_guest(p->vm[0], g_rep);
 	sync_global_to_guest(p->vm[0], g_iters);
 
-	p->dev = kvmvsm_open();
-	TEST_ASSERT(p->dev >= 0, "open /dev/kvm-vsm: %d", p->dev);
 	p->part = kvmvsm_create_partition(p->dev, 0, KVM_VSM_CREATE_CLOEXEC);
 	TEST_ASSERT(p->part >= 0, "create partition: %d", p->part);
 	TEST_ASSERT(!kvmvsm_attach_vtl(p->part, p->vm[0]->fd, 0), "attach VTL0");
@@ -223,7 +245,7 @@ static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
 			    "VP%d VTL0", i);
 	p->vcpu[0] = p->vp[0][0];
 	p->vm[1] = NULL;
-	if (!with_vtl1)
+	if (vtl1 == VTL1_NONE)
 		return;
 
 	p->vm[1] = vm_create_barebones();
@@ -238,7 +260,7 @@ static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
 		/* APs start in wait-for-SIPI; VTL1 of any VP starts running. */
 		vcpu_ioctl(v, KVM_SET_MP_STATE, &runnable);
 		vcpu_init_cpuid(v, kvm_get_supported_cpuid());
-		vcpu_set_hv_cpuid(v);
+		vsm_set_hv_cpuid(p->dev, v);
 		vcpu_sregs_get(p->vp[0][i], &sregs);
 		vcpu_sregs_set(v, &sregs);
 		stack1 = vm_vaddr_alloc_pages(p->vm[0], 4);
@@ -247,15 +269,18 @@ static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
 		regs.rsp = stack1 + 4 * 4096 - 8;
 		regs.rflags = 2;
 		vcpu_regs_set(v, &regs);
-		TEST_ASSERT(!kvmvsm_attach_vcpu(p->part, v->fd, 1, NULL), "VP%d VTL1", i);
+		TEST_ASSERT(!kvmvsm_attach_vcpu_flags(p->part, v->fd, 1,
+						      vtl1 == VTL1_HOST_ENABLED ?
+						      KVM_VSM_ATTACH_VCPU_ENABLED : 0,
+						      NULL), "VP%d VTL1", i);
 	}
 	p->vcpu[1] = p->vp[1][0];
 }
 
 static inline void vtl_pair_create(struct vtl_pair *p, void *vtl0_code,
-				   u64 iters, bool with_vtl1)
+				   u64 iters, int vtl1)
 {
-	vtl_pair_create_vps(p, vtl0_code, iters, with_vtl1, 1);
+	vtl_pair_create_vps(p, vtl0_code, iters, vtl1, 1);
 }
 
 static inline void vtl_pair_destroy(struct vtl_pair *p)
@@ -265,6 +290,48 @@ static inline void vtl_pair_destroy(struct vtl_pair *p)
 	if (p->vm[1])
 		kvm_vm_free(p->vm[1]);
 	kvm_vm_free(p->vm[0]);
+}
+
+/*
+ * One thread per VP: KVM_VSM_RUN_VP until VTL0's guest code is done. Only
+ * VTL0 exits to userspace; VTL1 reports in memory.
+ */
+struct vp_runner {
+	pthread_t tid;
+	struct vtl_pair *p;
+	u32 vp;
+	int result;	/* 0 done; <0 errno; >0 exit reason + 1000 */
+	struct ucall uc;
+};
+
+static inline void *run_vp_thread(void *arg)
+{
+	struct vp_runner *r = arg;
+	u32 vtl;
+	int e;
+
+	for (;;) {
+		e = kvmvsm_run_vp(r->p->part, r->vp, &vtl);
+		if (e) {
+			r->result = e;
+			return NULL;
+		}
+		if (vtl) {
+			r->result = 1000 + r->p->vp[1][r->vp]->run->exit_reason;
+			return NULL;
+		}
+		switch (get_ucall(r->p->vp[0][r->vp], &r->uc)) {
+		case UCALL_DONE:
+			r->result = 0;
+			return NULL;
+		case UCALL_ABORT:
+			r->result = -1;
+			return NULL;
+		default:
+			r->result = 1000 + r->p->vp[0][r->vp]->run->exit_reason;
+			return NULL;
+		}
+	}
 }
 
 #endif /* VSM_VTL_H */

@@ -98,7 +98,7 @@ TEST_F_TIMEOUT(vtl, call_return_1000, VTL_TIMEOUT)
 	struct vtl_pair p;
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
-	vtl_pair_create(&p, vtl0_guest, 1000, true);
+	vtl_pair_create(&p, vtl0_guest, 1000, VTL1_HOST_ENABLED);
 	run_vp0(_metadata, &p);
 	ASSERT_EQ(0, kvmvsm_get_info(p.part, &info));
 	EXPECT_EQ(3, info.vtl_mask);
@@ -120,7 +120,7 @@ TEST_F_TIMEOUT(vtl, userspace_mode_switch, VTL_TIMEOUT)
 	u32 vtl, to, code, switches = 0;
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
-	vtl_pair_create(&p, vtl0_guest, 20, true);
+	vtl_pair_create(&p, vtl0_guest, 20, VTL1_HOST_ENABLED);
 	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
 	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
 	for (;;) {
@@ -158,44 +158,6 @@ TEST_F_TIMEOUT(vtl, userspace_mode_switch, VTL_TIMEOUT)
 	vtl_pair_destroy(&p);
 }
 
-struct vp_runner {
-	pthread_t tid;
-	struct vtl_pair *p;
-	u32 vp;
-	int result;	/* 0 done; <0 errno; >0 exit reason + 1000 */
-	struct ucall uc;
-};
-
-static void *run_vp_thread(void *arg)
-{
-	struct vp_runner *r = arg;
-	u32 vtl;
-	int e;
-
-	for (;;) {
-		e = kvmvsm_run_vp(r->p->part, r->vp, &vtl);
-		if (e) {
-			r->result = e;
-			return NULL;
-		}
-		if (vtl) {
-			r->result = 1000 + r->p->vp[1][r->vp]->run->exit_reason;
-			return NULL;
-		}
-		switch (get_ucall(r->p->vp[0][r->vp], &r->uc)) {
-		case UCALL_DONE:
-			r->result = 0;
-			return NULL;
-		case UCALL_ABORT:
-			r->result = -1;
-			return NULL;
-		default:
-			r->result = 1000 + r->p->vp[0][r->vp]->run->exit_reason;
-			return NULL;
-		}
-	}
-}
-
 /* VPs switching at the same time, each with its own VTL0 and VTL1 vCPU. */
 static void smp_switch(struct __test_metadata *_metadata, int nr, u64 iters)
 {
@@ -204,7 +166,7 @@ static void smp_switch(struct __test_metadata *_metadata, int nr, u64 iters)
 	int i;
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
-	vtl_pair_create_vps(&p, vtl0_guest, iters, true, nr);
+	vtl_pair_create_vps(&p, vtl0_guest, iters, VTL1_HOST_ENABLED, nr);
 	for (i = 0; i < nr; i++) {
 		r[i].p = &p;
 		r[i].vp = i;
@@ -271,7 +233,7 @@ TEST(no_higher_vtl_and_plain_kvm_run)
 	const u64 want[] = { HV_STATUS_INVALID_VTL_STATE, HV_STATUS_INVALID_VTL_STATE };
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
-	vtl_pair_create(&p, lone_guest, 0, false);
+	vtl_pair_create(&p, lone_guest, 0, VTL1_NONE);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, NULL));
 		ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));

@@ -58,14 +58,40 @@ int kvmvsm_detach_vtl(int part_fd, uint32_t vtl)
 	return vsm_ioctl(part_fd, KVM_VSM_DETACH_VTL, &a);
 }
 
-int kvmvsm_attach_vcpu(int part_fd, int vcpu_fd, uint32_t vtl, uint32_t *vp)
+int kvmvsm_attach_vcpu_flags(int part_fd, int vcpu_fd, uint32_t vtl,
+			     uint32_t flags, uint32_t *vp)
 {
-	struct kvm_vsm_attach_vcpu a = { .vcpu_fd = vcpu_fd, .vtl = vtl };
+	struct kvm_vsm_attach_vcpu a = {
+		.vcpu_fd = vcpu_fd, .vtl = vtl, .flags = flags,
+	};
 	int r = vsm_ioctl(part_fd, KVM_VSM_ATTACH_VCPU, &a);
 
 	if (!r && vp)
 		*vp = a.vp;
 	return r;
+}
+
+int kvmvsm_attach_vcpu(int part_fd, int vcpu_fd, uint32_t vtl, uint32_t *vp)
+{
+	return kvmvsm_attach_vcpu_flags(part_fd, vcpu_fd, vtl, 0, vp);
+}
+
+#define HV_CPUID_FEATURES	0x40000003
+
+int kvmvsm_hv_cpuid_grant(int dev_fd, struct kvm_cpuid2 *cpuid)
+{
+	int bits = ioctl(dev_fd, KVM_VSM_CHECK_EXTENSION, KVM_VSM_CAP_HV_PRIVILEGES);
+	uint32_t i;
+
+	if (bits < 0)
+		return -errno;
+	for (i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == HV_CPUID_FEATURES) {
+			cpuid->entries[i].ebx |= bits;
+			return bits;
+		}
+	}
+	return -ENOENT;
 }
 
 int kvmvsm_get_info(int part_fd, struct kvm_vsm_partition_info *info)

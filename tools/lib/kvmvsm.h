@@ -24,6 +24,18 @@ int kvmvsm_create_partition(int dev_fd, uint32_t ring_entries, uint32_t flags);
 int kvmvsm_attach_vtl(int part_fd, int vm_fd, uint32_t vtl);
 int kvmvsm_detach_vtl(int part_fd, uint32_t vtl);
 int kvmvsm_attach_vcpu(int part_fd, int vcpu_fd, uint32_t vtl, uint32_t *vp);
+/* As kvmvsm_attach_vcpu(), with KVM_VSM_ATTACH_VCPU_* @flags. */
+int kvmvsm_attach_vcpu_flags(int part_fd, int vcpu_fd, uint32_t vtl,
+			     uint32_t flags, uint32_t *vp);
+
+struct kvm_cpuid2;
+/*
+ * Grant the Hyper-V partition privileges the module implements
+ * (KVM_VSM_CAP_HV_PRIVILEGES: AccessVsm, AccessVpRegisters) in @cpuid's
+ * leaf 0x40000003 EBX, before KVM_SET_CPUID2. Returns the bits granted,
+ * -ENOENT if @cpuid has no Hyper-V features leaf.
+ */
+int kvmvsm_hv_cpuid_grant(int dev_fd, struct kvm_cpuid2 *cpuid);
 int kvmvsm_get_info(int part_fd, struct kvm_vsm_partition_info *info);
 int kvmvsm_set_run_mode(int part_fd, uint32_t mode);
 int kvmvsm_set_ring_eventfd(int part_fd, int event_fd);

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Interrupts across VTLs, from guest code: a VTL1 APIC timer preempts a
+ * VTL0 busy loop that runs with RFLAGS.IF clear (entry reason 2); a VTL0
+ * interrupt never reaches VTL1 and is taken after the return; a VTL0
+ * halted with IF clear is woken by a VTL1 interrupt; IPIs stay within
+ * their VTL, and a VTL1 IPI preempts VTL0 on the target VP.
+ *
+ * VTL1 runs a gate that, like a secure kernel, saves every shared GPR on
+ * entry and hands them back on VtlReturn (RAX/RCX via the VP assist page),
+ * so VTL0 code survives being preempted anywhere.
+ */
+#include <pthread.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "hyperv.h"
+#include "apic.h"
+
+#undef ASSERT_EQ	/* 6.1's test_util.h has its own */
+#include "kselftest_harness.h"
+#include "vsm_test.h"
+#include "vsm_guest.h"
+#include "kvmvsm.h"
+#include "vsm_vtl.h"
+
+#define IRQ_TIMEOUT	300
+
+#define VEC_BASE	0xe0
+#define VEC_VTL1_TIMER	0xe0
+#define VEC_VTL0_TIMER	0xe1
+#define VEC_VTL0_IPI	0xe2
+#define VEC_VTL1_IPI	0xe3
+#define NR_VECS		4
+
+#define SPIN_MAX	2000000000ull
+
+/* Local APIC timer registers (x2APIC MSR offsets; not in 6.1's apic.h). */
+#define VSM_APIC_LVTT		0x320
+#define VSM_APIC_TMICT		0x380
+#define VSM_APIC_TDCR		0x3e0
+#define VSM_RFLAGS_IF		(1ull << 9)
+
+static inline u64 vsm_rflags(void)
+{
+	u64 f;
+
+	asm volatile("pushf; pop %0" : "=r"(f));
+	return f;
+}
+
+enum { CMD_NONE, CMD_ARM_TIMER, CMD_SPIN_ON_TIMER, CMD_IPI };
+
+/* Per VTL, VP and vector: interrupts taken. Guest memory. */
+static u64 g_cnt[2][VTL_MAX_VPS][NR_VECS];
+static u64 g_reason[VTL_MAX_VPS][4];	/* VTL1 entries by reason */
+static u64 g_cmd[VTL_MAX_VPS], g_arg[VTL_MAX_VPS];
+static u64 g_seen_vtl0_in_vtl1[VTL_MAX_VPS];
+static u64 g_ready[VTL_MAX_VPS];
+
+/* Each VTL's FS base says which VTL and VP an interrupt came to. */
+static void irq_handler(struct ex_regs *regs)
+{
+	u64 fs = rdmsr(MSR_FS_BASE);
+	int vtl1 = fs >= VTL1_FS_BASE && fs < VTL1_FS_BASE + VTL_MAX_VPS;
+	u64 vp = fs - (vtl1 ? VTL1_FS_BASE : VTL0_FS_BASE);
+
+	if (vp < VTL_MAX_VPS)
+		g_cnt[vtl1][vp][regs->vector - VEC_BASE]++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+static void apic_setup(void)
+{
+	x2apic_enable();
+	x2apic_write_reg(APIC_SPIV, APIC_SPIV_APIC_ENABLED | 0xff);
+	x2apic_write_reg(VSM_APIC_TDCR, 0xb);	/* divide by 1 */
+}
+
+static void timer_arm(u8 vec, u32 count)
+{
+	x2apic_write_reg(VSM_APIC_LVTT, vec);	/* one-shot */
+	x2apic_write_reg(VSM_APIC_TMICT, count);
+}
+
+/*
+ * vtl1_gate(vp, page): VtlReturn (fast) to VTL0, then forever: on each
+ * entry save the 15 shared GPRs on VTL1's own stack (RSP is private),
+ * run vtl1_gate_entry(vp, regs), restore them and VtlReturn restoring
+ * RAX/RCX from the VP assist page, where vtl1_gate_entry() put VTL0's.
+ */
+asm(".pushsection .text\n"
+	"vtl1_gate:\n"
+	"	push %rdi\n	push %rsi\n"
+	"	mov $1, %eax\n	mov $0x12, %ecx\n"
+	"	call *(%rsp)\n"
+	"1:\n"
+	"	push %rax\n	push %rbx\n	push %rcx\n	push %rdx\n"
+	"	push %rsi\n	push %rdi\n	push %rbp\n	push %r8\n"
+	"	push %r9\n	push %r10\n	push %r11\n	push %r12\n"
+	"	push %r13\n	push %r14\n	push %r15\n"
+	"	mov 128(%rsp), %rdi\n	mov %rsp, %rsi\n"
+	"	call vtl1_gate_entry\n"
+	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n"
+	"	pop %r11\n	pop %r10\n	pop %r9\n	pop %r8\n"
+	"	pop %rbp\n	pop %rdi\n	pop %rsi\n	pop %rdx\n"
+	"	pop %rcx\n	pop %rbx\n	pop %rax\n"
+	"	mov $0x12, %ecx\n	xor %eax, %eax\n"
+	"	call *(%rsp)\n"
+	"	jmp 1b\n"
+	".popsection\n");
+void vtl1_gate(u64 vp, u64 page) __attribute__((noreturn));
+
+enum { GATE_R15, GATE_RCX = 12, GATE_RAX = 14 };
+
+void vtl1_gate_entry(u64 vp, u64 *regs);
+void vtl1_gate_entry(u64 vp, u64 *regs)
+{
+	struct vp_assist *a = (void *)g_assist1_gva[vp];
+	u32 reason = READ_ONCE(a->vtl_entry_reason);
+	u64 before;
+
+	g_reason[vp][reason & 3]++;
+	if (reason == 2) {
+		/* Our IF is clear (private): open a window for the interrupt. */
+		asm volatile("sti; nop; nop; cli" ::: "memory");
+	} else if (reason == 1) {
+		switch (READ_ONCE(g_cmd[vp])) {
+		case CMD_ARM_TIMER:
+			timer_arm(VEC_VTL1_TIMER, g_arg[vp]);
+			break;
+		case CMD_SPIN_ON_TIMER:
+			/* Run long enough for VTL0's timer to fire meanwhile. */
+			before = READ_ONCE(g_cnt[1][vp][VEC_VTL1_TIMER - VEC_BASE]);
+			timer_arm(VEC_VTL1_TIMER, g_arg[vp]);
+			asm volatile("sti" ::: "memory");
+			while (READ_ONCE(g_cnt[1][vp][VEC_VTL1_TIMER - VEC_BASE]) == before)
+				asm volatile("pause" ::: "memory");
+			asm volatile("cli" ::: "memory");
+			g_seen_vtl0_in_vtl1[vp] =
+				READ_ONCE(g_cnt[0][vp][VEC_VTL0_TIMER - VEC_BASE]);
+			break;
+		case CMD_IPI:
+			x2apic_write_reg(APIC_ICR, g_arg[vp] << 32 | VEC_VTL1_IPI);
+			break;
+		}
+	}
+	WRITE_ONCE(a->vtl_entry_reason, 0);
+	a->vtl_ret_rax = regs[GATE_RAX];
+	a->vtl_ret_rcx = regs[GATE_RCX];
+}
+
+static void vtl1_main(u64 vp)
+{
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g_page1_gpa | 1);
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa[vp] | 1);
+	wrmsr(MSR_FS_BASE, VTL1_FS_BASE + vp);
+	apic_setup();
+	vtl1_gate(vp, g_page1_gva);
+}
+
+static void vtl1_main0(void) { vtl1_main(0); }
+static void vtl1_main1(void) { vtl1_main(1); }
+
+/* VtlCall with a command for VTL1's gate; VTL0's registers survive. */
+static void vtl_cmd(u64 vp, u64 cmd, u64 arg)
+{
+	WRITE_ONCE(g_cmd[vp], cmd);
+	WRITE_ONCE(g_arg[vp], arg);
+	guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0);
+}
+
+static void vtl0_setup(u64 vp)
+{
+	guest_hv_enable(g_page0_gpa);
+	wrmsr(MSR_FS_BASE, VTL0_FS_BASE + vp);
+	apic_setup();
+	vtl_cmd(vp, CMD_NONE, 0);	/* VTL1 sets itself up, returns */
+}
+
+static u64 spin_until(u64 *p, u64 want)
+{
+	u64 i;
+
+	for (i = 0; i < SPIN_MAX && READ_ONCE(*p) < want; i++)
+		asm volatile("" ::: "memory");
+	return i;
+}
+
+static void timers_guest(u64 vp)
+{
+	u64 *vtl1_timer = &g_cnt[1][vp][VEC_VTL1_TIMER - VEC_BASE];
+	u64 *vtl0_timer = &g_cnt[0][vp][VEC_VTL0_TIMER - VEC_BASE];
+	u64 spins, checksum = 0, expect = 0, i, n;
+
+	vtl0_setup(vp);
+	GUEST_ASSERT_EQ(g_reason[vp][1], 1);
+
+	/* 1: IF clear in VTL0, VTL1's timer (1 ms) still preempts it. */
+	asm volatile("cli" ::: "memory");
+	vtl_cmd(vp, CMD_ARM_TIMER, 1000000);
+	for (i = 0; i < SPIN_MAX && !READ_ONCE(*vtl1_timer); i++)
+		checksum += i ^ (checksum << 1);	/* live registers */
+	GUEST_ASSERT(i < SPIN_MAX);
+	GUEST_ASSERT_EQ(*vtl1_timer, 1);
+	GUEST_ASSERT_EQ(g_reason[vp][2], 1);
+	GUEST_ASSERT(!(vsm_rflags() & VSM_RFLAGS_IF));
+	/* The preempted loop's registers came back: recompute its sum. */
+	n = i;
+	for (i = 0; i < n; i++)
+		expect += i ^ (expect << 1);
+	GUEST_ASSERT_EQ(expect, checksum);
+	GUEST_ASSERT_EQ(g_cnt[0][vp][VEC_VTL1_TIMER - VEC_BASE], 0);
+
+	/*
+	 * 2: VTL0's timer fires while VTL1 runs (VTL1 spins 5 ms on its
+	 * own timer): not taken by VTL1, taken by VTL0 once it returned and
+	 * opened IF.
+	 */
+	timer_arm(VEC_VTL0_TIMER, 1000);
+	vtl_cmd(vp, CMD_SPIN_ON_TIMER, 5000000);
+	GUEST_ASSERT_EQ(*vtl1_timer, 2);
+	GUEST_ASSERT_EQ(g_seen_vtl0_in_vtl1[vp], 0);
+	GUEST_ASSERT_EQ(g_cnt[1][vp][VEC_VTL0_TIMER - VEC_BASE], 0);
+	asm volatile("sti; nop; nop" ::: "memory");
+	spins = spin_until(vtl0_timer, 1);
+	GUEST_ASSERT(spins < SPIN_MAX);
+	GUEST_ASSERT_EQ(*vtl0_timer, 1);
+
+	/* 3: halted with IF clear, only VTL1's interrupt can end the HLT. */
+	asm volatile("cli" ::: "memory");
+	vtl_cmd(vp, CMD_ARM_TIMER, 1000000);
+	asm volatile("hlt" ::: "memory");
+	GUEST_ASSERT_EQ(*vtl1_timer, 3);
+	GUEST_ASSERT_EQ(g_reason[vp][2], 3);
+	GUEST_ASSERT_EQ(g_cnt[1][vp][VEC_VTL0_TIMER - VEC_BASE], 0);
+	GUEST_DONE();
+}
+
+FIXTURE(vtl_irq) {};
+FIXTURE_SETUP(vtl_irq) {}
+FIXTURE_TEARDOWN(vtl_irq) {}
+
+TEST_F_TIMEOUT(vtl_irq, timers_preempt_wait_and_wake, IRQ_TIMEOUT)
+{
+	struct vp_runner r = {};
+	struct kvm_regs regs;
+	struct vtl_pair p;
+
+	vtl_pair_create(&p, timers_guest, 0, VTL1_HOST_ENABLED);
+	vm_install_exception_handler(p.vm[0], VEC_VTL1_TIMER, irq_handler);
+	vm_install_exception_handler(p.vm[0], VEC_VTL0_TIMER, irq_handler);
+	vcpu_regs_get(p.vp[1][0], &regs);
+	regs.rip = (u64)vtl1_main0;
+	vcpu_regs_set(p.vp[1][0], &regs);
+
+	r.p = &p;
+	run_vp_thread(&r);
+	if (r.result == -1)
+		REPORT_GUEST_ASSERT(r.uc);
+	EXPECT_EQ(0, r.result);
+	vtl_pair_destroy(&p);
+}
+
+/*
+ * VP1 waits in VTL0 with IF set. VP0's VTL0 sends it a VTL0 IPI, then
+ * VP0's VTL1 sends VP1 a VTL1 IPI: each arrives in its own VTL only, the
+ * VTL1 one by preempting VP1's VTL0.
+ */
+static void ipi_guest(u64 vp)
+{
+	vtl0_setup(vp);
+	if (vp == 1) {
+		asm volatile("sti" ::: "memory");
+		WRITE_ONCE(g_ready[1], 1);
+		GUEST_ASSERT(spin_until(&g_cnt[0][1][VEC_VTL0_IPI - VEC_BASE], 1) < SPIN_MAX);
+		GUEST_ASSERT(spin_until(&g_cnt[1][1][VEC_VTL1_IPI - VEC_BASE], 1) < SPIN_MAX);
+		GUEST_ASSERT_EQ(g_reason[1][2], 1);
+		GUEST_ASSERT_EQ(g_cnt[1][1][VEC_VTL0_IPI - VEC_BASE], 0);
+		GUEST_ASSERT_EQ(g_cnt[0][1][VEC_VTL1_IPI - VEC_BASE], 0);
+		GUEST_DONE();
+	}
+	GUEST_ASSERT(spin_until(&g_ready[1], 1) < SPIN_MAX);
+	x2apic_write_reg(APIC_ICR, 1ull << 32 | VEC_VTL0_IPI);
+	vtl_cmd(0, CMD_IPI, 1);
+	GUEST_ASSERT_EQ(g_cnt[0][0][VEC_VTL0_IPI - VEC_BASE], 0);
+	GUEST_ASSERT_EQ(g_cnt[1][0][VEC_VTL1_IPI - VEC_BASE], 0);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(vtl_irq, ipis_stay_in_their_vtl, IRQ_TIMEOUT)
+{
+	void (*entry[2])(void) = { vtl1_main0, vtl1_main1 };
+	struct vp_runner r[2] = {};
+	struct kvm_regs regs;
+	struct vtl_pair p;
+	int i;
+
+	vtl_pair_create_vps(&p, ipi_guest, 0, VTL1_HOST_ENABLED, 2);
+	vm_install_exception_handler(p.vm[0], VEC_VTL0_IPI, irq_handler);
+	vm_install_exception_handler(p.vm[0], VEC_VTL1_IPI, irq_handler);
+	for (i = 0; i < 2; i++) {
+		vcpu_regs_get(p.vp[1][i], &regs);
+		regs.rip = (u64)entry[i];
+		vcpu_regs_set(p.vp[1][i], &regs);
+		r[i].p = &p;
+		r[i].vp = i;
+		ASSERT_EQ(0, pthread_create(&r[i].tid, NULL, run_vp_thread, &r[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i].tid, NULL);
+		if (r[i].result == -1)
+			REPORT_GUEST_ASSERT(r[i].uc);
+		EXPECT_EQ(0, r[i].result) TH_LOG("VP %d", i);
+	}
+	vtl_pair_destroy(&p);
+}
+
+TEST_HARNESS_MAIN
