@@ -12,6 +12,8 @@
  * marks the VP and ends the lower VTL's KVM_RUN, waking it if it halted;
  * KVM_VSM_RUN_VP then checks that the higher vCPU really has an interrupt
  * and enters it with entry reason 2, whatever the lower VTL's RFLAGS.IF.
+ * An interrupt a VTL left pending (IF clear) when it returned is found
+ * the same way before the lower VTL runs again.
  */
 #include "kvm_vsm.h"
 
@@ -34,8 +36,17 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 	if (!st)
 		return;
 	active = READ_ONCE(st->active_vtl);
-	if (active >= vtl->vtl || !(READ_ONCE(st->enabled_vtls) & BIT(vtl->vtl)))
+	if (active > vtl->vtl || !(READ_ONCE(st->enabled_vtls) & BIT(vtl->vtl)))
 		return;
+	/*
+	 * Kicked while it runs: KVM delivers, unless the VTL has IF clear
+	 * and returns first. Then the interrupt must bring it straight back,
+	 * so KVM_VSM_RUN_VP looks again after the VtlReturn.
+	 */
+	if (active == vtl->vtl) {
+		set_bit(vtl->vtl, &st->irq_kicked);
+		return;
+	}
 	lower = kvm_vsm_vp_vcpu(part, active, vcpu->vcpu_idx);
 	/* KVM_REQ_HV_EXIT reads the Hyper-V vCPU state: it must exist. */
 	if (!lower || !lower->arch.hyperv || lower == vcpu)

@@ -149,15 +149,19 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		return -ENOENT;
 
 	for (;;) {
-		user = READ_ONCE(part->run_mode) == KVM_VSM_RUN_MODE_USERSPACE;
-		if (st->switch_to == KVM_VSM_NO_SWITCH &&
-		    READ_ONCE(st->irq_kicked) &&
-		    kvm_vsm_irq_preempt(part, st, arg->vp) && user) {
-			arg->vtl = st->active_vtl;
-			return kvm_vsm_irq_exit_to_user(part, st, arg->vp);
-		}
 		/* Also a switch that a signal interrupted last time. */
 		if (st->switch_to != KVM_VSM_NO_SWITCH) {
+			r = kvm_vsm_vtl_switch(part, st, arg->vp);
+			if (r)
+				return r;
+		}
+		/* A higher VTL's interrupt, also one left pending at its return. */
+		user = READ_ONCE(part->run_mode) == KVM_VSM_RUN_MODE_USERSPACE;
+		if (READ_ONCE(st->irq_kicked) && kvm_vsm_irq_preempt(part, st, arg->vp)) {
+			if (user) {
+				arg->vtl = st->active_vtl;
+				return kvm_vsm_irq_exit_to_user(part, st, arg->vp);
+			}
 			r = kvm_vsm_vtl_switch(part, st, arg->vp);
 			if (r)
 				return r;

@@ -74,12 +74,20 @@ static u64 get_regs(u64 page, u64 part, u32 vp, u8 input_vtl,
 			     g_in_gpa, g_out_gpa);
 }
 
+/* A one-rep call's status; success must report its one rep completed. */
+static u64 one_rep_status(u64 r)
+{
+	if (!(r & 0xffff) && r != 1ull << 32)
+		return 0xffff;
+	return r & 0xffff;
+}
+
 static u64 get_reg(u64 page, u32 vp, u8 input_vtl, u32 name, u64 *val)
 {
 	u64 r = get_regs(page, SELF, vp, input_vtl, &name, 1, 0);
 
 	*val = ((u64 *)g_out_gva)[0];
-	return r;
+	return one_rep_status(r);
 }
 
 static u64 set_reg(u64 page, u32 vp, u8 input_vtl, u32 name, u64 val)
@@ -92,8 +100,8 @@ static u64 set_reg(u64 page, u32 vp, u8 input_vtl, u32 name, u64 val)
 	in[3] = 0;
 	in[4] = val;
 	in[5] = 0;
-	return guest_hv_call(page, control(HVCALL_SET_VP_REGISTERS, 1, 0),
-			     g_in_gpa, 0);
+	return one_rep_status(guest_hv_call(page, control(HVCALL_SET_VP_REGISTERS, 1, 0),
+					    g_in_gpa, 0));
 }
 
 static u64 enable_partition(u64 page, u64 part, u8 vtl, u8 flags, u8 rsvd)
@@ -302,6 +310,8 @@ static void vtl0_guest(u64 vp)
 	GUEST_DONE();
 }
 
+static volatile int vmm_stop;
+
 /* The VMM's side: non-VSM register calls, answered from the ring. */
 static void *vmm_answers(void *arg)
 {
@@ -311,9 +321,9 @@ static void *vmm_answers(void *arg)
 	u64 answer;
 
 	TEST_ASSERT(!kvmvsm_ring_map(p->part, &ring), "ring map");
-	for (;;) {
-		if (kvmvsm_ring_wait(&ring, -1) < 0)
-			break;
+	while (!vmm_stop) {
+		if (kvmvsm_ring_wait(&ring, 100) <= 0)
+			continue;
 		rec = kvmvsm_ring_peek(&ring);
 		if (!rec)
 			continue;
@@ -324,6 +334,7 @@ static void *vmm_answers(void *arg)
 			kvmvsm_ring_complete(&ring, rec->seq, answer);
 		kvmvsm_ring_advance(&ring);
 	}
+	kvmvsm_ring_unmap(&ring);
 	return NULL;
 }
 
@@ -408,7 +419,7 @@ TEST_F_TIMEOUT(vtl_enable, guest_enables_vtl1_and_vsm_registers, ENABLE_TIMEOUT)
 	}
 	ASSERT_EQ(0, kvmvsm_get_info(p.part, &info));
 	EXPECT_EQ(3, info.enabled_vtl_mask);
-	pthread_cancel(vmm);
+	vmm_stop = 1;
 	pthread_join(vmm, NULL);
 
 	/* Detaching VTL1 disables it; attached again, it starts disabled. */
