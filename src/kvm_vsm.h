@@ -188,6 +188,7 @@ struct kvm_vsm_hc {
 	u64 control;
 	bool longmode;
 };
+
 u64 kvm_vsm_hc_in_gpa(struct kvm_vsm_hc *hc);
 u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc);
 int kvm_vsm_hc_read(struct kvm_vsm_hc *hc, gpa_t gpa, void *data, unsigned long len);

@@ -77,6 +77,53 @@ enum { OUT_R12, OUT_R13, OUT_R14, OUT_R15, OUT_XMM7, OUT_RAX, OUT_RCX };
 #define VTL0_KGS_BASE	0x3333000ull
 #define VTL1_FS_BASE	0x1111000ull
 #define VTL1_KGS_BASE	0x4444000ull
+/* More TLFS private state, different in each VTL (CR3 too, see g_cr3). */
+#define VTL0_LSTAR	0x6666000ull
+#define VTL1_LSTAR	0x7777000ull
+#define VTL0_CR8	3
+#define VTL1_CR8	9
+#define RFLAGS_AC	BIT_ULL(18)	/* VTL1 runs with it, VTL0 without */
+
+static u64 g_cr3[2][VTL_MAX_VPS];	/* each VTL's CR3, recorded at start */
+
+static inline u64 vtl_cr8(void)
+{
+	u64 v;
+
+	asm volatile("mov %%cr8, %0" : "=r"(v));
+	return v;
+}
+
+static inline void vtl_set_cr8(u64 v)
+{
+	asm volatile("mov %0, %%cr8" :: "r"(v) : "memory");
+}
+
+static inline u64 vtl_rflags(void)
+{
+	u64 f;
+
+	asm volatile("pushf; pop %0" : "=r"(f));
+	return f;
+}
+
+/* The private state VTL @vtl of VP @vp set for itself is still there. */
+static inline bool vtl_private_ok(int vtl, u64 vp)
+{
+	return rdmsr(MSR_LSTAR) == (vtl ? VTL1_LSTAR : VTL0_LSTAR) + vp &&
+	       vtl_cr8() == (vtl ? VTL1_CR8 : VTL0_CR8) &&
+	       !!(vtl_rflags() & RFLAGS_AC) == vtl &&
+	       get_cr3() == g_cr3[vtl][vp];
+}
+
+static inline void vtl_private_set(int vtl, u64 vp)
+{
+	wrmsr(MSR_LSTAR, (vtl ? VTL1_LSTAR : VTL0_LSTAR) + vp);
+	vtl_set_cr8(vtl ? VTL1_CR8 : VTL0_CR8);
+	if (vtl)
+		asm volatile("pushf; orq %0, (%%rsp); popf" :: "i"(RFLAGS_AC) : "cc");
+	g_cr3[vtl][vp] = get_cr3();
+}
 
 static inline void vtl1_error(u64 vp, u64 what)
 {
@@ -89,7 +136,7 @@ static inline void vtl1_error(u64 vp, u64 what)
  * calls forever. Return j hands VTL0 R12..XMM7 = 0x5100+j..0x5500+j; even
  * returns restore VTL0's RAX/RCX from the VP assist page, odd ones are
  * fast. Each call must bring VTL0's 0x1200+j.. values, entry reason 1 and
- * VTL1's own FS/kernel GS base.
+ * VTL1's own FS/kernel GS base, LSTAR, CR8, RFLAGS.AC and CR3.
  */
 static void vtl1_body(u64 vp)
 {
@@ -101,6 +148,7 @@ static void vtl1_body(u64 vp)
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa[vp] | 1);
 	wrmsr(MSR_FS_BASE, VTL1_FS_BASE + vp);
 	wrmsr(MSR_KERNEL_GS_BASE, VTL1_KGS_BASE + vp);
+	vtl_private_set(1, vp);
 	g_rep[vp]->entries = 1;
 	for (j = 0;; j++) {
 		in[0] = 0x5100 + j;
@@ -126,6 +174,8 @@ static void vtl1_body(u64 vp)
 		if (rdmsr(MSR_FS_BASE) != VTL1_FS_BASE + vp ||
 		    rdmsr(MSR_KERNEL_GS_BASE) != VTL1_KGS_BASE + vp)
 			vtl1_error(vp, 5);
+		if (!vtl_private_ok(1, vp))
+			vtl1_error(vp, 6);
 	}
 }
 

@@ -51,8 +51,10 @@
 static u64 g_in_gva, g_in_gpa, g_out_gva, g_out_gpa, g_stack1_top;
 static u64 g_ctx[28];	/* HV_INITIAL_VP_CONTEXT of VTL0 VP0, from the host */
 
-enum { CTX_RIP, CTX_RSP, CTX_RFLAGS, CTX_CS, CTX_FS = CTX_CS + 6,
-       CTX_EFER = 23, CTX_CR0, CTX_CR3, CTX_CR4, CTX_PAT };
+enum {
+	CTX_RIP, CTX_RSP, CTX_RFLAGS, CTX_CS, CTX_FS = CTX_CS + 6,
+	CTX_EFER = 23, CTX_CR0, CTX_CR3, CTX_CR4, CTX_PAT
+};
 
 static inline u64 control(u16 code, u32 count, u32 start)
 {
@@ -310,7 +312,7 @@ static void vtl0_guest(u64 vp)
 	GUEST_DONE();
 }
 
-static volatile int vmm_stop;
+static int vmm_stop;
 
 /* The VMM's side: non-VSM register calls, answered from the ring. */
 static void *vmm_answers(void *arg)
@@ -321,7 +323,7 @@ static void *vmm_answers(void *arg)
 	u64 answer;
 
 	TEST_ASSERT(!kvmvsm_ring_map(p->part, &ring), "ring map");
-	while (!vmm_stop) {
+	while (!READ_ONCE(vmm_stop)) {
 		if (kvmvsm_ring_wait(&ring, 100) <= 0)
 			continue;
 		rec = kvmvsm_ring_peek(&ring);
@@ -401,7 +403,7 @@ TEST_F_TIMEOUT(vtl_enable, guest_enables_vtl1_and_vsm_registers, ENABLE_TIMEOUT)
 	EXPECT_EQ(1, info.enabled_vtl_mask);
 	ASSERT_EQ(0, pthread_create(&vmm, NULL, vmm_answers, &p));
 	for (;;) {
-		uint32_t vtl;
+		u32 vtl;
 
 		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
 		ASSERT_EQ(0, vtl);
@@ -419,7 +421,7 @@ TEST_F_TIMEOUT(vtl_enable, guest_enables_vtl1_and_vsm_registers, ENABLE_TIMEOUT)
 	}
 	ASSERT_EQ(0, kvmvsm_get_info(p.part, &info));
 	EXPECT_EQ(3, info.enabled_vtl_mask);
-	vmm_stop = 1;
+	WRITE_ONCE(vmm_stop, 1);
 	pthread_join(vmm, NULL);
 
 	/* Detaching VTL1 disables it; attached again, it starts disabled. */

@@ -40,7 +40,7 @@
 #define VSM_APIC_TMICT		0x380
 #define VSM_APIC_TDCR		0x3e0
 #define VSM_APIC_IRR		0x200
-#define VSM_RFLAGS_IF		(1ull << 9)
+#define VSM_RFLAGS_IF		BIT_ULL(9)
 
 static inline u64 vsm_rflags(void)
 {
@@ -110,12 +110,12 @@ asm(".pushsection .text\n"
 	"	call *(%rsp)\n"
 	"	jmp 1b\n"
 	".popsection\n");
-void vtl1_gate(u64 vp, u64 page) __attribute__((noreturn));
+void __noreturn vtl1_gate(u64 vp, u64 page);
 
 enum { GATE_R15, GATE_RCX = 12, GATE_RAX = 14 };
 
-void vtl1_gate_entry(u64 vp, u64 *regs);
-void vtl1_gate_entry(u64 vp, u64 *regs)
+/* Called from vtl1_gate's asm only. */
+void __used vtl1_gate_entry(u64 vp, u64 *regs)
 {
 	struct vp_assist *a = (void *)g_assist1_gva[vp];
 	u32 reason = READ_ONCE(a->vtl_entry_reason);

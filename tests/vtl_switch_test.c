@@ -29,6 +29,7 @@ static void vtl0_guest(u64 vp)
 	guest_hv_enable(g_page0_gpa);
 	wrmsr(MSR_FS_BASE, VTL0_FS_BASE);
 	wrmsr(MSR_KERNEL_GS_BASE, VTL0_KGS_BASE);
+	vtl_private_set(0, vp);
 	/* The first call starts VTL1, which returns with its values for j=0. */
 	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
 	for (i = 0; i < g_iters; i++) {
@@ -46,6 +47,7 @@ static void vtl0_guest(u64 vp)
 		}
 		GUEST_ASSERT_EQ(rdmsr(MSR_FS_BASE), VTL0_FS_BASE);
 		GUEST_ASSERT_EQ(rdmsr(MSR_KERNEL_GS_BASE), VTL0_KGS_BASE);
+		GUEST_ASSERT(vtl_private_ok(0, vp));
 	}
 	GUEST_ASSERT_EQ(g_rep[vp]->errors, 0);
 	GUEST_ASSERT_EQ(g_rep[vp]->entries, g_iters + 1);
@@ -97,9 +99,22 @@ TEST_F_TIMEOUT(vtl, call_return_1000, VTL_TIMEOUT)
 	struct kvm_vsm_partition_info info = {};
 	struct vtl_pair p;
 
+	struct kvm_sregs sregs;
+	vm_vaddr_t pml4;
+
 	ASSERT_EQ(0, vsm_ensure_loaded());
 	vtl_pair_create(&p, vtl0_guest, 1000, VTL1_HOST_ENABLED);
+	/* VTL1 gets a CR3 of its own: a copy of VTL0's top-level table. */
+	pml4 = vm_vaddr_alloc_page(p.vm[0]);
+	vcpu_sregs_get(p.vcpu[1], &sregs);
+	memcpy(addr_gva2hva(p.vm[0], pml4), addr_gpa2hva(p.vm[0], sregs.cr3 & ~0xfffull),
+	       4096);
+	sregs.cr3 = addr_gva2gpa(p.vm[0], pml4);
+	vcpu_sregs_set(p.vcpu[1], &sregs);
 	run_vp0(_metadata, &p);
+	sync_global_from_guest(p.vm[0], g_cr3);
+	EXPECT_EQ(sregs.cr3, g_cr3[1][0]);
+	EXPECT_NE(g_cr3[0][0], g_cr3[1][0]);
 	ASSERT_EQ(0, kvmvsm_get_info(p.part, &info));
 	EXPECT_EQ(3, info.vtl_mask);
 	EXPECT_EQ(0, info.hypercalls_forwarded);	/* no trip to the VMM */
