@@ -205,18 +205,18 @@ static void kvm_vsm_seg(struct kvm_segment *var, const struct tlfs_seg *s)
 int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 				  const struct tlfs_initial_vp_context *ctx)
 {
-	static const int segs[] = { VCPU_SREG_CS, VCPU_SREG_DS, VCPU_SREG_ES,
-		VCPU_SREG_FS, VCPU_SREG_GS, VCPU_SREG_SS, VCPU_SREG_TR,
-		VCPU_SREG_LDTR };
-	const struct tlfs_seg *hs[] = { &ctx->cs, &ctx->ds, &ctx->es, &ctx->fs,
-		&ctx->gs, &ctx->ss, &ctx->tr, &ctx->ldtr };
-	struct kvm_x86_ops *ops = kvm_vsm_kvm_x86_ops;
 	void (*set_segment)(struct kvm_vcpu *v, struct kvm_segment *s, int seg);
 	void (*set_dt[2])(struct kvm_vcpu *v, struct desc_ptr *dt);
 	void (*set_cr0)(struct kvm_vcpu *v, unsigned long cr0);
 	void (*set_cr4)(struct kvm_vcpu *v, unsigned long cr4);
 	void (*set_rflags)(struct kvm_vcpu *v, unsigned long rflags);
 	int (*set_efer)(struct kvm_vcpu *v, u64 efer);
+	static const int segs[] = { VCPU_SREG_CS, VCPU_SREG_DS, VCPU_SREG_ES,
+		VCPU_SREG_FS, VCPU_SREG_GS, VCPU_SREG_SS, VCPU_SREG_TR,
+		VCPU_SREG_LDTR };
+	const struct tlfs_seg *hs[] = { &ctx->cs, &ctx->ds, &ctx->es, &ctx->fs,
+		&ctx->gs, &ctx->ss, &ctx->tr, &ctx->ldtr };
+	struct kvm_x86_ops *ops = kvm_vsm_kvm_x86_ops;
 	struct kvm_segment var;
 	struct desc_ptr dt;
 	int i;

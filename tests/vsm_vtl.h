@@ -73,6 +73,41 @@ void vtl_transition(u64 page, u64 control, u64 rax, const u64 *in, u64 *out);
 
 enum { OUT_R12, OUT_R13, OUT_R14, OUT_R15, OUT_XMM7, OUT_RAX, OUT_RCX };
 
+/*
+ * vtl1_gate(vp, page, entry): VTL1's side as a secure kernel does it.
+ * VtlReturn (fast) to VTL0, then forever: on each entry save the 15
+ * shared GPRs on VTL1's own stack (RSP is private), call entry(vp, regs),
+ * restore them and VtlReturn restoring RAX/RCX from the VP assist page,
+ * where entry() must put VTL0's (regs[GATE_RAX], regs[GATE_RCX]). So VTL0
+ * code survives being preempted anywhere.
+ */
+asm(".pushsection .text\n"
+	".global vtl1_gate\n"
+	"vtl1_gate:\n"
+	"	push %rdi\n	push %rsi\n	push %rdx\n"
+	"	mov $1, %eax\n	mov $0x12, %ecx\n"
+	"	call *8(%rsp)\n"
+	"1:\n"
+	"	push %rax\n	push %rbx\n	push %rcx\n	push %rdx\n"
+	"	push %rsi\n	push %rdi\n	push %rbp\n	push %r8\n"
+	"	push %r9\n	push %r10\n	push %r11\n	push %r12\n"
+	"	push %r13\n	push %r14\n	push %r15\n"
+	"	mov %rsp, %rsi\n	mov 136(%rsp), %rdi\n"
+	"	sub $8, %rsp\n"		/* the ABI's 16-byte alignment */
+	"	call *128(%rsp)\n"
+	"	add $8, %rsp\n"
+	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n"
+	"	pop %r11\n	pop %r10\n	pop %r9\n	pop %r8\n"
+	"	pop %rbp\n	pop %rdi\n	pop %rsi\n	pop %rdx\n"
+	"	pop %rcx\n	pop %rbx\n	pop %rax\n"
+	"	mov $0x12, %ecx\n	xor %eax, %eax\n"
+	"	call *8(%rsp)\n"
+	"	jmp 1b\n"
+	".popsection\n");
+void __noreturn vtl1_gate(u64 vp, u64 page, void (*entry)(u64 vp, u64 *regs));
+
+enum { GATE_R15, GATE_RCX = 12, GATE_RAX = 14 };
+
 #define VTL0_FS_BASE	0x2222000ull
 #define VTL0_KGS_BASE	0x3333000ull
 #define VTL1_FS_BASE	0x1111000ull

@@ -6,9 +6,9 @@
  * halted with IF clear is woken by a VTL1 interrupt; IPIs stay within
  * their VTL, and a VTL1 IPI preempts VTL0 on the target VP.
  *
- * VTL1 runs a gate that, like a secure kernel, saves every shared GPR on
- * entry and hands them back on VtlReturn (RAX/RCX via the VP assist page),
- * so VTL0 code survives being preempted anywhere.
+ * VTL1 runs vtl1_gate() (vsm_vtl.h), which saves every shared GPR like a
+ * secure kernel, so VTL0 code survives being preempted anywhere. The
+ * timer checks also run in userspace mode, where the VMM switches.
  */
 #include <pthread.h>
 
@@ -84,38 +84,8 @@ static void timer_arm(u8 vec, u32 count)
 	x2apic_write_reg(VSM_APIC_TMICT, count);
 }
 
-/*
- * vtl1_gate(vp, page): VtlReturn (fast) to VTL0, then forever: on each
- * entry save the 15 shared GPRs on VTL1's own stack (RSP is private),
- * run vtl1_gate_entry(vp, regs), restore them and VtlReturn restoring
- * RAX/RCX from the VP assist page, where vtl1_gate_entry() put VTL0's.
- */
-asm(".pushsection .text\n"
-	"vtl1_gate:\n"
-	"	push %rdi\n	push %rsi\n"
-	"	mov $1, %eax\n	mov $0x12, %ecx\n"
-	"	call *(%rsp)\n"
-	"1:\n"
-	"	push %rax\n	push %rbx\n	push %rcx\n	push %rdx\n"
-	"	push %rsi\n	push %rdi\n	push %rbp\n	push %r8\n"
-	"	push %r9\n	push %r10\n	push %r11\n	push %r12\n"
-	"	push %r13\n	push %r14\n	push %r15\n"
-	"	mov 128(%rsp), %rdi\n	mov %rsp, %rsi\n"
-	"	call vtl1_gate_entry\n"
-	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n"
-	"	pop %r11\n	pop %r10\n	pop %r9\n	pop %r8\n"
-	"	pop %rbp\n	pop %rdi\n	pop %rsi\n	pop %rdx\n"
-	"	pop %rcx\n	pop %rbx\n	pop %rax\n"
-	"	mov $0x12, %ecx\n	xor %eax, %eax\n"
-	"	call *(%rsp)\n"
-	"	jmp 1b\n"
-	".popsection\n");
-void __noreturn vtl1_gate(u64 vp, u64 page);
-
-enum { GATE_R15, GATE_RCX = 12, GATE_RAX = 14 };
-
-/* Called from vtl1_gate's asm only. */
-void __used vtl1_gate_entry(u64 vp, u64 *regs)
+/* Each entry into VTL1 through vtl1_gate(). */
+static void vtl1_gate_entry(u64 vp, u64 *regs)
 {
 	struct vp_assist *a = (void *)g_assist1_gva[vp];
 	u32 reason = READ_ONCE(a->vtl_entry_reason);
@@ -165,7 +135,7 @@ static void vtl1_main(u64 vp)
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa[vp] | 1);
 	wrmsr(MSR_FS_BASE, VTL1_FS_BASE + vp);
 	apic_setup();
-	vtl1_gate(vp, g_page1_gva);
+	vtl1_gate(vp, g_page1_gva, vtl1_gate_entry);
 }
 
 static void vtl1_main0(void) { vtl1_main(0); }
@@ -276,6 +246,62 @@ TEST_F_TIMEOUT(vtl_irq, timers_preempt_wait_and_wake, IRQ_TIMEOUT)
 	if (r.result == -1)
 		REPORT_GUEST_ASSERT(r.uc);
 	EXPECT_EQ(0, r.result);
+	vtl_pair_destroy(&p);
+}
+
+/*
+ * The same guest in userspace mode: every VTL event, interrupts included,
+ * reaches the VMM as an exit and a ring record, and libkvmvsm switches.
+ */
+TEST_F_TIMEOUT(vtl_irq, timers_userspace_mode, IRQ_TIMEOUT)
+{
+	const struct kvm_vsm_ring_record *rec;
+	u32 vtl, to, code, irqs = 0, how;
+	struct kvmvsm_ring ring;
+	struct kvm_regs regs;
+	struct vtl_pair p;
+	struct ucall uc;
+
+	vtl_pair_create(&p, timers_guest, 0, VTL1_HOST_ENABLED);
+	vm_install_exception_handler(p.vm[0], VEC_VTL1_TIMER, irq_handler);
+	vm_install_exception_handler(p.vm[0], VEC_VTL0_TIMER, irq_handler);
+	vcpu_regs_get(p.vp[1][0], &regs);
+	regs.rip = (u64)vtl1_main0;
+	vcpu_regs_set(p.vp[1][0], &regs);
+	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
+	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
+	for (;;) {
+		struct kvm_run *run;
+
+		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+		run = p.vcpu[vtl]->run;
+		if (run->exit_reason == KVM_EXIT_HYPERV &&
+		    run->hyperv.type == KVM_VSM_EXIT_HYPERV_VTL) {
+			code = run->hyperv.u.hcall.input;
+			to = run->hyperv.u.hcall.params[0];
+			rec = kvmvsm_ring_peek(&ring);
+			ASSERT_NE(NULL, rec);
+			EXPECT_EQ(code, rec->vtl_switch.code);
+			EXPECT_EQ(to, rec->vtl_switch.to_vtl);
+			kvmvsm_ring_advance(&ring);
+			how = code == KVM_VSM_VTL_SWITCH_INTERRUPT ? KVMVSM_SWITCH_INTERRUPT :
+			      code == HVCALL_VTL_CALL ? KVMVSM_SWITCH_CALL :
+			      KVMVSM_SWITCH_RETURN;
+			irqs += how == KVMVSM_SWITCH_INTERRUPT;
+			ASSERT_EQ(0, kvmvsm_vtl_switch(p.part, 0, p.vcpu[vtl]->fd, vtl,
+						       p.vcpu[to]->fd, to, how,
+						       run->hyperv.u.hcall.params[1]));
+			continue;
+		}
+		ASSERT_EQ(0, vtl);
+		if (get_ucall(p.vcpu[0], &uc) == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		ASSERT_EQ(UCALL_DONE, uc.cmd);
+		break;
+	}
+	/* Tests 1, 3 and 4 of the guest; test 2's interrupt stayed in VTL1. */
+	EXPECT_EQ(3, irqs);
+	kvmvsm_ring_unmap(&ring);
 	vtl_pair_destroy(&p);
 }
 

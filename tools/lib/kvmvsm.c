@@ -216,6 +216,8 @@ int kvmvsm_vtl_switch(int part_fd, uint32_t vp, int from_fd, uint32_t from,
 	if (r)
 		return r;
 	return kvmvsm_set_active_vtl(part_fd, vp, to,
+				     call == KVMVSM_SWITCH_INTERRUPT ?
+				     KVM_VSM_ACTIVE_VTL_ENTRY_INTERRUPT :
 				     call ? KVM_VSM_ACTIVE_VTL_ENTRY_CALL :
 				     fast ? 0 : KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX,
 				     from);

@@ -47,11 +47,14 @@ int kvmvsm_run_vp(int part_fd, uint32_t vp, uint32_t *vtl);
  * KVM_VSM_EXIT_HYPERV_VTL exit of VP @vp at VTL @from (vCPU fd @from_fd),
  * move the TLFS shared state (GPRs but RSP, CR2, DR0-3/DR6, XCR0, x87/SSE
  * via KVM_GET/SET_XSAVE) to @to_fd and make VTL @to active, with the VP
- * assist page part done by the module. @call: VtlCall (entry reason 1);
- * else VtlReturn, restoring RAX/RCX from @from's assist page unless @fast.
+ * assist page part done by the module. @call: KVMVSM_SWITCH_CALL, a VtlCall
+ * (entry reason 1); KVMVSM_SWITCH_INTERRUPT, an interrupt for @to (entry
+ * reason 2, hcall.input KVM_VSM_VTL_SWITCH_INTERRUPT); KVMVSM_SWITCH_RETURN,
+ * a VtlReturn, restoring RAX/RCX from @from's assist page unless @fast.
  * The policy is the VMM's to replace: this is what the kernel does in
  * KVM_VSM_RUN_MODE_KERNEL, one ioctl at a time.
  */
+enum { KVMVSM_SWITCH_RETURN, KVMVSM_SWITCH_CALL, KVMVSM_SWITCH_INTERRUPT };
 int kvmvsm_vtl_switch(int part_fd, uint32_t vp, int from_fd, uint32_t from,
 		      int to_fd, uint32_t to, int call, int fast);
 /* Make VTL @vtl active for VP @vp (KVM_VSM_SET_ACTIVE_VTL). */
