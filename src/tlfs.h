@@ -59,7 +59,7 @@
 #define HV_HC_REP_COUNT(c)	(((c) >> 32) & 0xfff)
 #define HV_HC_REP_START(c)	(((c) >> 48) & 0xfff)
 #define HV_HC_REP_START_MASK	GENMASK_ULL(59, 48)
-/* Bits 15 (nested), 31:27, 47:44, 63:60 are reserved. */
+/* Bits 31:27, 47:44, 63:60 are reserved (bit 15 is the nested flag). */
 #define HV_HC_RSVD		(GENMASK_ULL(31, 27) | GENMASK_ULL(47, 44) | \
 				 GENMASK_ULL(63, 60))
 #define HV_HC_RESULT_REPS_SHIFT	32
