@@ -206,7 +206,8 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 				  const struct tlfs_initial_vp_context *ctx)
 {
 	void (*set_segment)(struct kvm_vcpu *v, struct kvm_segment *s, int seg);
-	void (*set_dt[2])(struct kvm_vcpu *v, struct desc_ptr *dt);
+	void (*set_idt)(struct kvm_vcpu *v, struct desc_ptr *dt);
+	void (*set_gdt)(struct kvm_vcpu *v, struct desc_ptr *dt);
 	void (*set_cr0)(struct kvm_vcpu *v, unsigned long cr0);
 	void (*set_cr4)(struct kvm_vcpu *v, unsigned long cr4);
 	void (*set_rflags)(struct kvm_vcpu *v, unsigned long rflags);
@@ -222,22 +223,22 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 	int i;
 
 	set_segment = READ_ONCE(ops->set_segment);
-	set_dt[0] = READ_ONCE(ops->set_idt);
-	set_dt[1] = READ_ONCE(ops->set_gdt);
+	set_idt = READ_ONCE(ops->set_idt);
+	set_gdt = READ_ONCE(ops->set_gdt);
 	set_cr0 = READ_ONCE(ops->set_cr0);
 	set_cr4 = READ_ONCE(ops->set_cr4);
 	set_rflags = READ_ONCE(ops->set_rflags);
 	set_efer = READ_ONCE(ops->set_efer);
-	if (!kvm_vsm_callable(set_segment) || !kvm_vsm_callable(set_dt[0]) ||
-	    !kvm_vsm_callable(set_dt[1]) || !kvm_vsm_callable(set_cr0) ||
+	if (!kvm_vsm_callable(set_segment) || !kvm_vsm_callable(set_idt) ||
+	    !kvm_vsm_callable(set_gdt) || !kvm_vsm_callable(set_cr0) ||
 	    !kvm_vsm_callable(set_cr4) || !kvm_vsm_callable(set_rflags) ||
 	    !kvm_vsm_callable(set_efer))
 		return -EOPNOTSUPP;
 
 	dt = (struct desc_ptr) { .size = ctx->idtr.limit, .address = ctx->idtr.base };
-	set_dt[0](vcpu, &dt);
+	set_idt(vcpu, &dt);
 	dt = (struct desc_ptr) { .size = ctx->gdtr.limit, .address = ctx->gdtr.base };
-	set_dt[1](vcpu, &dt);
+	set_gdt(vcpu, &dt);
 
 	vcpu->arch.cr3 = ctx->cr3;
 	vcpu->arch.regs_avail |= BIT(VCPU_EXREG_CR3);

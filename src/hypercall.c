@@ -116,17 +116,17 @@ static bool kvm_vsm_answered(struct kvm_vsm_vtl *vtl, struct kvm_vsm_vp *vp)
  * Hand the hypercall to the VMM and wait for its answer. Called, like any
  * exit handler, inside vcpu_run()'s kvm->srcu read section.
  */
-static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
-			   u64 control, bool longmode, u64 *result)
-	__must_hold(&vcpu->kvm->srcu)
+static int kvm_vsm_forward(struct kvm_vsm_hc *hc, u64 *result)
+	__must_hold(&hc->vcpu->kvm->srcu)
 {
+	struct kvm_vcpu *vcpu = hc->vcpu;
+	struct kvm_vsm_vtl *vtl = hc->vtl;
 	struct kvm_vsm_partition *part = vtl->part;
 	struct kvm_vsm_ring_record rec = {
 		.type	= KVM_VSM_RECORD_HYPERCALL,
 		.flags	= KVM_VSM_RECORD_NEEDS_COMPLETION,
 		.vtl	= vtl->vtl,
 	};
-	unsigned long *regs = vcpu->arch.regs;
 	struct kvm_vsm_vp *vp;
 	bool publish;
 	int r;
@@ -142,13 +142,11 @@ static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	publish = READ_ONCE(vp->state) == VSM_IDLE;
 	if (publish) {
 		rec.vp = vp->index;
-		rec.hypercall.control = control;
-		rec.hypercall.input = longmode ? regs[VCPU_REGS_RDX] :
-				      (regs[VCPU_REGS_RBX] << 32) | (u32)regs[VCPU_REGS_RCX];
-		rec.hypercall.output = longmode ? regs[VCPU_REGS_R8] :
-				       (regs[VCPU_REGS_RDI] << 32) | (u32)regs[VCPU_REGS_RSI];
+		rec.hypercall.control = hc->control;
+		rec.hypercall.input = kvm_vsm_hc_in_gpa(hc);	/* or fast input */
+		rec.hypercall.output = kvm_vsm_hc_out_gpa(hc);
 		rec.hypercall.rip = kvm_get_linear_rip(vcpu);
-		rec.hypercall.longmode = longmode;
+		rec.hypercall.longmode = hc->longmode;
 	}
 
 	/* Sleeping (ring full, or the answer): let memslot updates proceed. */
@@ -183,6 +181,7 @@ static int kvm_vsm_forward(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
  */
 int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 {
+	struct kvm_vsm_hc hc;
 	struct kvm_vsm_vtl *vtl;
 	bool longmode;
 	u64 control, result = HV_STATUS_INVALID_HYPERCALL_CODE;
@@ -196,15 +195,14 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	}
 	control = kvm_vsm_hypercall_control(vcpu, &longmode);
 	code = control;
+	hc = (struct kvm_vsm_hc) {
+		.vcpu = vcpu, .control = control, .longmode = longmode,
+	};
 
 	idx = srcu_read_lock(&kvm_vsm_srcu);
 	vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	hc.vtl = vtl;
 	if (vtl) {
-		struct kvm_vsm_hc hc = {
-			.vcpu = vcpu, .vtl = vtl,
-			.control = control, .longmode = longmode,
-		};
-
 		switch (code) {
 		case HVCALL_VTL_CALL:
 		case HVCALL_VTL_RETURN:
@@ -224,7 +222,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	}
 	/* Not the kernel's to handle: the VMM answers through the ring. */
 	if (vtl && r == -ENOTTY)
-		r = kvm_vsm_forward(vcpu, vtl, control, longmode, &result) ?: 1;
+		r = kvm_vsm_forward(&hc, &result) ?: 1;
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 
 	switch (r) {

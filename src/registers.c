@@ -10,9 +10,17 @@
  * register is handled here until its first non-VSM name; the guest then
  * re-executes the call from that rep (the start index in its control
  * value is advanced, RIP stays on the call) and the rest goes to the VMM.
- * The fast (XMM) forms always go to the VMM.
+ *
+ * SetVpRegisters also comes in the XMM fast form (TLFS 3.6: RDX, R8, then
+ * XMM0-5, 112 bytes, so up to three registers), which KVM advertises with
+ * HV_X64_HYPERCALL_XMM_INPUT_AVAILABLE. GetVpRegisters' fast form needs
+ * XMM output, which KVM does not offer: it goes to the VMM.
  */
+#include <asm/fpu/api.h>
+
 #include "kvm_vsm.h"
+
+#define HV_XMM_INPUT_SIZE	112	/* RDX, R8, XMM0-XMM5 */
 
 #define HV_REG_SECURE_CONFIG_LAST	(HV_REG_VSM_VP_SECURE_CONFIG_VTL0 + 14)
 
@@ -151,21 +159,62 @@ static void kvm_vsm_hc_set_rep_start(struct kvm_vsm_hc *hc, u32 rep)
 	}
 }
 
+/*
+ * The guest's XMM0-5, as KVM's kvm_hv_hypercall_read_xmm() reads them:
+ * inside KVM_RUN the guest's FPU state is the task's, in the registers
+ * unless TIF_NEED_FPU_LOAD says it must be reloaded first.
+ */
+static void kvm_vsm_read_xmm(u8 *buf)
+{
+	fpregs_lock();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	asm volatile("movdqu %%xmm0, 0(%0)\n\t"
+		     "movdqu %%xmm1, 16(%0)\n\t"
+		     "movdqu %%xmm2, 32(%0)\n\t"
+		     "movdqu %%xmm3, 48(%0)\n\t"
+		     "movdqu %%xmm4, 64(%0)\n\t"
+		     "movdqu %%xmm5, 80(%0)"
+		     : : "r"(buf) : "memory");
+	fpregs_unlock();
+}
+
+/* Where the input block is: guest memory, or the fast-call registers. */
+struct kvm_vsm_reg_input {
+	struct kvm_vsm_hc *hc;
+	gpa_t gpa;
+	const u8 *fast;		/* HV_XMM_INPUT_SIZE bytes, or NULL */
+};
+
+/* @off + @len is within the input block (checked by the caller). */
+static int kvm_vsm_reg_read(struct kvm_vsm_reg_input *in, u32 off, void *data,
+			    u32 len)
+{
+	if (in->fast) {
+		memcpy(data, in->fast + off, len);
+		return 0;
+	}
+	return kvm_vsm_hc_read(in->hc, in->gpa + off, data, len);
+}
+
 int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 {
 	bool set = HV_HC_CODE(hc->control) == HVCALL_SET_VP_REGISTERS;
 	u32 count = HV_HC_REP_COUNT(hc->control), i;
 	u32 start = HV_HC_REP_START(hc->control);
 	size_t elem = set ? sizeof(struct tlfs_register_assoc) : sizeof(u32);
-	gpa_t in = kvm_vsm_hc_in_gpa(hc), out = kvm_vsm_hc_out_gpa(hc);
+	struct kvm_vsm_reg_input in = { .hc = hc, .gpa = kvm_vsm_hc_in_gpa(hc) };
+	bool fast = hc->control & HV_HC_FAST;
 	struct kvm_vsm_partition *part = hc->vtl->part;
+	gpa_t out = kvm_vsm_hc_out_gpa(hc);
 	struct tlfs_vp_registers_header h;
+	u8 xmm_input[HV_XMM_INPUT_SIZE];
 	struct kvm_vsm_reg_target t;
 	struct tlfs_register_assoc a;
 	u64 status, val[2];
 	u32 name;
 
-	if (hc->control & HV_HC_FAST)
+	if (fast && !set)
 		return -ENOTTY;
 	*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if ((hc->control & HV_HC_RSVD) || HV_HC_VARHEAD(hc->control) ||
@@ -174,18 +223,29 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 	*result = HV_STATUS_SUCCESS;
 	if (!count)
 		return 1;
-	*result = HV_STATUS_INVALID_ALIGNMENT;
-	if ((in & 7) || (!set && (out & 7)))
-		return 1;
-	/* Input (and output) lists stay within their page. */
+	if (fast) {
+		*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
+		if (sizeof(h) + count * elem > HV_XMM_INPUT_SIZE)
+			return 1;
+		memcpy(xmm_input, &in.gpa, sizeof(u64));	/* RDX, R8 */
+		memcpy(xmm_input + sizeof(u64), &out, sizeof(u64));
+		kvm_vsm_read_xmm(xmm_input + 2 * sizeof(u64));
+		in.fast = xmm_input;
+	} else {
+		*result = HV_STATUS_INVALID_ALIGNMENT;
+		if ((in.gpa & 7) || (!set && (out & 7)))
+			return 1;
+		/* Input (and output) lists stay within their page. */
+		*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
+		if (offset_in_page(in.gpa) + sizeof(h) + count * elem > PAGE_SIZE ||
+		    (!set && offset_in_page(out) + count * 16ull > PAGE_SIZE))
+			return 1;
+	}
 	*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (offset_in_page(in) + sizeof(h) + count * elem > PAGE_SIZE ||
-	    (!set && offset_in_page(out) + count * 16ull > PAGE_SIZE))
-		return 1;
-	if (kvm_vsm_hc_read(hc, in, &h, sizeof(h)))
+	if (kvm_vsm_reg_read(&in, 0, &h, sizeof(h)))
 		return 1;
 	/* The first name decides who handles the call. */
-	if (kvm_vsm_hc_read(hc, in + sizeof(h) + start * elem, &name, sizeof(name)))
+	if (kvm_vsm_reg_read(&in, sizeof(h) + start * elem, &name, sizeof(name)))
 		return 1;
 	if (!kvm_vsm_is_vsm_register(name))
 		return -ENOTTY;
@@ -194,10 +254,10 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 	if (!status && !kvm_vsm_hc_privileged(hc->vcpu, HV_PRIV_ACCESS_VP_REGISTERS))
 		status = HV_STATUS_ACCESS_DENIED;
 	for (i = start; !status && i < count; i++) {
-		gpa_t at = in + sizeof(h) + i * elem;
+		u32 at = sizeof(h) + i * elem;
 
-		if (set ? kvm_vsm_hc_read(hc, at, &a, sizeof(a)) :
-			  kvm_vsm_hc_read(hc, at, &name, sizeof(name))) {
+		if (set ? kvm_vsm_reg_read(&in, at, &a, sizeof(a)) :
+			  kvm_vsm_reg_read(&in, at, &name, sizeof(name))) {
 			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 			break;
 		}
