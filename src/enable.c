@@ -12,11 +12,20 @@
 
 #include "kvm_vsm.h"
 
-/* A simple (not rep, no variable header) call: bad control bits. */
-static bool kvm_vsm_hc_bad_simple(u64 control)
+/*
+ * What both calls refuse first: no AccessVsm privilege, or a control value
+ * that is not a simple call's (rep, variable header, reserved bits).
+ */
+static bool kvm_vsm_enable_refused(struct kvm_vsm_hc *hc, u64 *result)
 {
-	return (control & HV_HC_RSVD) || HV_HC_VARHEAD(control) ||
-	       HV_HC_REP_COUNT(control) || HV_HC_REP_START(control);
+	u64 c = hc->control;
+
+	*result = HV_STATUS_ACCESS_DENIED;
+	if (!kvm_vsm_hc_privileged(hc->vcpu, HV_PRIV_ACCESS_VSM))
+		return true;
+	*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	return (c & HV_HC_RSVD) || HV_HC_VARHEAD(c) || HV_HC_REP_COUNT(c) ||
+	       HV_HC_REP_START(c);
 }
 
 /*
@@ -39,7 +48,7 @@ static u64 kvm_vsm_hc_input(struct kvm_vsm_hc *hc, void *data, size_t len)
 	if (gpa & 7)
 		return HV_STATUS_INVALID_ALIGNMENT;
 	if (offset_in_page(gpa) + len > PAGE_SIZE ||
-	    kvm_vsm_hc_read(hc, gpa, data, len))
+	    kvm_vcpu_read_guest(hc->vcpu, gpa, data, len))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	return HV_STATUS_SUCCESS;
 }
@@ -49,17 +58,11 @@ int kvm_vsm_enable_partition_vtl(struct kvm_vsm_hc *hc, u64 *result)
 	struct kvm_vsm_partition *part = hc->vtl->part;
 	struct tlfs_enable_partition_vtl in;
 	u8 caller = hc->vtl->vtl, highest;
-	u64 status;
 
-	*result = HV_STATUS_ACCESS_DENIED;
-	if (!kvm_vsm_hc_privileged(hc->vcpu, HV_PRIV_ACCESS_VSM))
+	if (kvm_vsm_enable_refused(hc, result))
 		return 1;
-	*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (kvm_vsm_hc_bad_simple(hc->control))
-		return 1;
-	status = kvm_vsm_hc_input(hc, &in, sizeof(in));
-	*result = status;
-	if (status)
+	*result = kvm_vsm_hc_input(hc, &in, sizeof(in));
+	if (*result)
 		return 1;
 	*result = HV_STATUS_INVALID_PARTITION_ID;
 	if (in.partition_id != HV_PARTITION_ID_SELF)
@@ -121,11 +124,7 @@ int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result)
 	u8 caller = hc->vtl->vtl, t;
 	u32 vp;
 
-	*result = HV_STATUS_ACCESS_DENIED;
-	if (!kvm_vsm_hc_privileged(hc->vcpu, HV_PRIV_ACCESS_VSM))
-		return 1;
-	*result = HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (kvm_vsm_hc_bad_simple(hc->control))
+	if (kvm_vsm_enable_refused(hc, result))
 		return 1;
 	in = kmalloc(sizeof(*in), GFP_KERNEL_ACCOUNT);
 	*result = HV_STATUS_INSUFFICIENT_MEMORY;
@@ -240,6 +239,7 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 	dt = (struct desc_ptr) { .size = ctx->gdtr.limit, .address = ctx->gdtr.base };
 	set_gdt(vcpu, &dt);
 
+	/* Not a GPR (no slot in arch.regs[]): only the dirty bit, as KVM does. */
 	vcpu->arch.cr3 = ctx->cr3;
 	vcpu->arch.regs_avail |= BIT(VCPU_EXREG_CR3);
 	vcpu->arch.regs_dirty |= BIT(VCPU_EXREG_CR3);
@@ -253,10 +253,8 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 		set_segment(vcpu, &var, segs[i]);
 	}
 	set_rflags(vcpu, ctx->rflags | X86_EFLAGS_FIXED);
-	vcpu->arch.regs[VCPU_REGS_RIP] = ctx->rip;
-	vcpu->arch.regs[VCPU_REGS_RSP] = ctx->rsp;
-	vcpu->arch.regs_avail |= BIT(VCPU_REGS_RIP) | BIT(VCPU_REGS_RSP);
-	vcpu->arch.regs_dirty |= BIT(VCPU_REGS_RIP) | BIT(VCPU_REGS_RSP);
+	kvm_vsm_set_reg(vcpu, VCPU_REGS_RIP, ctx->rip);
+	kvm_vsm_set_reg(vcpu, VCPU_REGS_RSP, ctx->rsp);
 	if (kvm_set_msr(vcpu, MSR_IA32_CR_PAT, ctx->msr_cr_pat))
 		pr_warn_ratelimited("kvm-vsm: initial PAT refused (MSR filter?)\n");
 	kvm_mmu_reset_context(vcpu);

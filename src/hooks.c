@@ -12,7 +12,9 @@
  *   overlay policy attach here.
  * - kvm_vcpu_kick, kvm_vcpu_wake_up: what KVM calls after making an
  *   interrupt pending; for a higher VTL that is not running, interrupt.c
- *   preempts the lower VTL of the same VP.
+ *   preempts the lower VTL of the same VP. Both: the compiler inlines
+ *   kvm_vcpu_wake_up() into kvm_vcpu_kick() (6.1 and 6.12 alike), and
+ *   posted-interrupt paths call kvm_vcpu_wake_up() alone.
  *
  * A VM that is not attached pays one static-key test while no VM is
  * attached anywhere, and one hash lookup under SRCU otherwise.

@@ -57,13 +57,6 @@ u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc)
 	       (regs[VCPU_REGS_RDI] << 32) | (u32)regs[VCPU_REGS_RSI];
 }
 
-/* Guest memory of the calling VTL (inside KVM_RUN, kvm->srcu held). */
-int kvm_vsm_hc_read(struct kvm_vsm_hc *hc, gpa_t gpa, void *data,
-		    unsigned long len)
-{
-	return kvm_vcpu_read_guest(hc->vcpu, gpa, data, len);
-}
-
 /*
  * The partition privilege the guest's Hyper-V CPUID grants (0x40000003
  * EBX): Hyper-V refuses a VSM hypercall without it, and so do we, so the
@@ -86,22 +79,15 @@ u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part)
 	return n;
 }
 
-static void kvm_vsm_set_gpr(struct kvm_vcpu *vcpu, int reg, unsigned long val)
-{
-	vcpu->arch.regs[reg] = val;
-	vcpu->arch.regs_avail |= BIT(reg);
-	vcpu->arch.regs_dirty |= BIT(reg);
-}
-
 /* As kvm_hv_hypercall_complete(): result to RAX (EDX:EAX), skip VMCALL. */
 static int kvm_vsm_hypercall_done(struct kvm_vcpu *vcpu, bool longmode,
 				  u64 result)
 {
 	if (longmode) {
-		kvm_vsm_set_gpr(vcpu, VCPU_REGS_RAX, result);
+		kvm_vsm_set_reg(vcpu, VCPU_REGS_RAX, result);
 	} else {
-		kvm_vsm_set_gpr(vcpu, VCPU_REGS_RDX, result >> 32);
-		kvm_vsm_set_gpr(vcpu, VCPU_REGS_RAX, (u32)result);
+		kvm_vsm_set_reg(vcpu, VCPU_REGS_RDX, result >> 32);
+		kvm_vsm_set_reg(vcpu, VCPU_REGS_RAX, (u32)result);
 	}
 	++vcpu->stat.hypercalls;
 	return kvm_skip_emulated_instruction(vcpu);
@@ -181,11 +167,8 @@ static int kvm_vsm_forward(struct kvm_vsm_hc *hc, u64 *result)
  */
 int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vsm_hc hc;
-	struct kvm_vsm_vtl *vtl;
-	bool longmode;
-	u64 control, result = HV_STATUS_INVALID_HYPERCALL_CODE;
-	u16 code;
+	struct kvm_vsm_hc hc = { .vcpu = vcpu };
+	u64 result = HV_STATUS_INVALID_HYPERCALL_CODE;
 	int idx, r = -ENOTTY;
 
 	/* TLFS: the hypercall instruction #UDs at CPL > 0 and in real mode. */
@@ -193,20 +176,15 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 		kvm_queue_exception(vcpu, UD_VECTOR);
 		return 1;
 	}
-	control = kvm_vsm_hypercall_control(vcpu, &longmode);
-	code = control;
-	hc = (struct kvm_vsm_hc) {
-		.vcpu = vcpu, .control = control, .longmode = longmode,
-	};
+	hc.control = kvm_vsm_hypercall_control(vcpu, &hc.longmode);
 
 	idx = srcu_read_lock(&kvm_vsm_srcu);
-	vtl = kvm_vsm_vtl_of(vcpu->kvm);
-	hc.vtl = vtl;
-	if (vtl) {
-		switch (code) {
+	hc.vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	if (hc.vtl) {
+		switch (HV_HC_CODE(hc.control)) {
 		case HVCALL_VTL_CALL:
 		case HVCALL_VTL_RETURN:
-			r = kvm_vsm_vtl_switch_request(vcpu, vtl, code, &result);
+			r = kvm_vsm_vtl_switch_request(&hc, &result);
 			break;
 		case HVCALL_ENABLE_PARTITION_VTL:
 			r = kvm_vsm_enable_partition_vtl(&hc, &result);
@@ -221,7 +199,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 		}
 	}
 	/* Not the kernel's to handle: the VMM answers through the ring. */
-	if (vtl && r == -ENOTTY)
+	if (hc.vtl && r == -ENOTTY)
 		r = kvm_vsm_forward(&hc, &result) ?: 1;
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 
@@ -240,7 +218,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 		result = HV_STATUS_INVALID_HYPERCALL_CODE;
 		fallthrough;
 	case 1:
-		return kvm_vsm_hypercall_done(vcpu, longmode, result);
+		return kvm_vsm_hypercall_done(vcpu, hc.longmode, result);
 	default:
 		return r;
 	}
@@ -251,9 +229,7 @@ int kvm_vsm_complete(struct kvm_vsm_partition *part,
 {
 	struct kvm_vsm_vp *vp;
 
-	if (arg->flags)
-		return -EINVAL;
-	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+	if (!kvm_vsm_arg_clean(arg))
 		return -EINVAL;
 
 	spin_lock(&part->ring.lock);

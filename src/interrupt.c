@@ -49,15 +49,15 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 	}
 	lower = kvm_vsm_vp_vcpu(part, active, vcpu->vcpu_idx);
 	/* KVM_REQ_HV_EXIT reads the Hyper-V vCPU state: it must exist. */
-	if (!lower || !lower->arch.hyperv || lower == vcpu)
+	if (!lower || !lower->arch.hyperv)
 		return;
 	if (test_and_set_bit(vtl->vtl, &st->irq_kicked))
 		return;
 	/*
 	 * End the lower VTL's KVM_RUN at its next entry; a halted vCPU is
 	 * woken the way KVM's PV unhalt does it. The exit carries whatever
-	 * Hyper-V exit KVM last built (none, or an idempotent SynIC one);
-	 * KVM_VSM_RUN_VP tells them apart by irq_kicked.
+	 * Hyper-V exit KVM last built: none (type 0, which KVM_VSM_RUN_VP
+	 * swallows) or a repeat of the last SynIC exit (harmless).
 	 */
 	WRITE_ONCE(lower->arch.pv.pv_unhalted, true);
 	kvm_make_request(KVM_REQ_HV_EXIT, lower);

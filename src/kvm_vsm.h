@@ -6,6 +6,7 @@
 #include <linux/kvm_host.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/srcu.h>
@@ -118,6 +119,39 @@ static inline bool kvm_vsm_zero(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
+/* An ioctl argument with no flags and a zeroed reserved[]. */
+#define kvm_vsm_arg_clean(a) ({					\
+	typeof(a) __arg = (a);						\
+	!__arg->flags && kvm_vsm_zero(__arg->reserved, sizeof(__arg->reserved)); \
+})
+
+/* Set a register of a vCPU that is not running, as KVM's kvm_register_write(). */
+static inline void kvm_vsm_set_reg(struct kvm_vcpu *vcpu, int reg,
+				   unsigned long val)
+{
+	vcpu->arch.regs[reg] = val;
+	vcpu->arch.regs_avail |= BIT(reg);
+	vcpu->arch.regs_dirty |= BIT(reg);
+}
+
+/*
+ * The object at @index of @xa, inserting @new (GFP_KERNEL_ACCOUNT) unless
+ * another thread got there first; @new is freed if unused. NULL: no memory.
+ */
+static inline void *kvm_vsm_xa_insert_once(struct xarray *xa,
+					   unsigned long index, void *new)
+{
+	void *old;
+
+	if (!new)
+		return NULL;
+	old = xa_cmpxchg(xa, index, NULL, new, GFP_KERNEL_ACCOUNT);
+	if (!old)
+		return new;
+	kfree(new);
+	return xa_is_err(old) ? NULL : old;
+}
+
 /* device.c */
 int kvm_vsm_device_init(void);
 void kvm_vsm_device_exit(void);
@@ -163,8 +197,8 @@ void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
 			      struct kvm_vsm_vtl *vtl);
 
 /* switch.c: VtlCall/VtlReturn in the kernel. */
-int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
-			       u16 code, u64 *result);
+struct kvm_vsm_hc;
+int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result);
 int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		       struct kvm_vsm_vpstate *st, u32 vp);
 struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
@@ -191,7 +225,6 @@ struct kvm_vsm_hc {
 
 u64 kvm_vsm_hc_in_gpa(struct kvm_vsm_hc *hc);
 u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc);
-int kvm_vsm_hc_read(struct kvm_vsm_hc *hc, gpa_t gpa, void *data, unsigned long len);
 bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege);
 u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
 int kvm_vsm_enable_partition_vtl(struct kvm_vsm_hc *hc, u64 *result);

@@ -138,7 +138,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 	bool user;
 	long r;
 
-	if (arg->flags || !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+	if (!kvm_vsm_arg_clean(arg))
 		return -EINVAL;
 
 	/* vpstates live as long as the partition, which this ioctl pins. */
@@ -200,7 +200,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 static int kvm_vsm_set_run_mode(struct kvm_vsm_partition *part,
 				struct kvm_vsm_run_mode *arg)
 {
-	if (arg->flags || !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+	if (!kvm_vsm_arg_clean(arg))
 		return -EINVAL;
 	if (arg->mode != KVM_VSM_RUN_MODE_KERNEL &&
 	    arg->mode != KVM_VSM_RUN_MODE_USERSPACE)
@@ -241,8 +241,7 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 		r = VSM_COPY_IN(a.detach, argp);
 		if (r)
 			return r;
-		if (a.detach.flags ||
-		    !kvm_vsm_zero(a.detach.reserved, sizeof(a.detach.reserved)))
+		if (!kvm_vsm_arg_clean(&a.detach))
 			return -EINVAL;
 		return kvm_vsm_detach_vtl(part, a.detach.vtl);
 	case KVM_VSM_ATTACH_VCPU:
@@ -270,8 +269,7 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 		r = VSM_COPY_IN(a.efd, argp);
 		if (r)
 			return r;
-		if (a.efd.flags ||
-		    !kvm_vsm_zero(a.efd.reserved, sizeof(a.efd.reserved)))
+		if (!kvm_vsm_arg_clean(&a.efd))
 			return -EINVAL;
 		return kvm_vsm_ring_set_eventfd(&part->ring, a.efd.fd);
 	case KVM_VSM_SET_ACTIVE_VTL:

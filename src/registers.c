@@ -54,7 +54,7 @@ static u64 kvm_vsm_get_register(struct kvm_vsm_reg_target *t, u32 name,
 		*val = 0;
 		return HV_STATUS_SUCCESS;
 	case HV_REG_VSM_VP_STATUS:
-		*val = t->st->active_vtl |
+		*val = READ_ONCE(t->st->active_vtl) |	/* the VP's thread moves it */
 		       (u64)t->st->enabled_vtls << HV_VSM_VP_STATUS_ENABLED_SHIFT;
 		return HV_STATUS_SUCCESS;
 	case HV_REG_VSM_PARTITION_STATUS:
@@ -147,16 +147,12 @@ static u64 kvm_vsm_reg_target(struct kvm_vsm_hc *hc,
 /* Rewrite the rep start index in the guest's control register. */
 static void kvm_vsm_hc_set_rep_start(struct kvm_vsm_hc *hc, u32 rep)
 {
-	unsigned long *regs = hc->vcpu->arch.regs;
 	u64 control = (hc->control & ~HV_HC_REP_START_MASK) | ((u64)rep << 48);
 
-	if (hc->longmode) {
-		regs[VCPU_REGS_RCX] = control;
-		hc->vcpu->arch.regs_dirty |= BIT(VCPU_REGS_RCX);
-	} else {
-		regs[VCPU_REGS_RDX] = control >> 32;
-		hc->vcpu->arch.regs_dirty |= BIT(VCPU_REGS_RDX);
-	}
+	if (hc->longmode)
+		kvm_vsm_set_reg(hc->vcpu, VCPU_REGS_RCX, control);
+	else
+		kvm_vsm_set_reg(hc->vcpu, VCPU_REGS_RDX, control >> 32);
 }
 
 /*
@@ -194,7 +190,7 @@ static int kvm_vsm_reg_read(struct kvm_vsm_reg_input *in, u32 off, void *data,
 		memcpy(data, in->fast + off, len);
 		return 0;
 	}
-	return kvm_vsm_hc_read(in->hc, in->gpa + off, data, len);
+	return kvm_vcpu_read_guest(in->hc->vcpu, in->gpa + off, data, len);
 }
 
 int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
@@ -250,9 +246,9 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 	if (!kvm_vsm_is_vsm_register(name))
 		return -ENOTTY;
 
-	status = kvm_vsm_reg_target(hc, &h, &t);
-	if (!status && !kvm_vsm_hc_privileged(hc->vcpu, HV_PRIV_ACCESS_VP_REGISTERS))
-		status = HV_STATUS_ACCESS_DENIED;
+	/* Hyper-V checks the privilege before looking at the input. */
+	status = kvm_vsm_hc_privileged(hc->vcpu, HV_PRIV_ACCESS_VP_REGISTERS) ?
+		 kvm_vsm_reg_target(hc, &h, &t) : HV_STATUS_ACCESS_DENIED;
 	for (i = start; !status && i < count; i++) {
 		u32 at = sizeof(h) + i * elem;
 

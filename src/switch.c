@@ -23,22 +23,16 @@
 struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 					    u32 vp)
 {
-	struct kvm_vsm_vpstate *st, *old;
+	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vp);
 
-	st = xa_load(&part->vpstates, vp);
 	if (st)
 		return st;
 	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
-	if (!st)
-		return NULL;
-	st->switch_to = KVM_VSM_NO_SWITCH;
-	st->enabled_vtls = BIT(0);
-	old = xa_cmpxchg(&part->vpstates, vp, NULL, st, GFP_KERNEL_ACCOUNT);
-	if (old) {
-		kfree(st);
-		return xa_is_err(old) ? NULL : old;
+	if (st) {
+		st->switch_to = KVM_VSM_NO_SWITCH;
+		st->enabled_vtls = BIT(0);
 	}
-	return st;
+	return kvm_vsm_xa_insert_once(&part->vpstates, vp, st);
 }
 
 /*
@@ -70,9 +64,11 @@ struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp)
  * in kernel mode, not run through KVM_VSM_RUN_VP: the caller then forwards
  * the hypercall to the VMM as a record that waits for its answer.
  */
-int kvm_vsm_vtl_switch_request(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
-			       u16 code, u64 *result)
+int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 {
+	struct kvm_vcpu *vcpu = hc->vcpu;
+	struct kvm_vsm_vtl *vtl = hc->vtl;
+	u16 code = HV_HC_CODE(hc->control);
 	struct kvm_vsm_partition *part = vtl->part;
 	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vcpu->vcpu_idx);
 	bool user = READ_ONCE(part->run_mode) == KVM_VSM_RUN_MODE_USERSPACE;
@@ -193,13 +189,6 @@ void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp)
 {
 	cmpxchg(&vp->vcpu->arch.complete_userspace_io, kvm_vsm_deliver_entry,
 		NULL);
-}
-
-static void kvm_vsm_set_reg(struct kvm_vcpu *vcpu, int reg, unsigned long val)
-{
-	vcpu->arch.regs[reg] = val;
-	vcpu->arch.regs_avail |= BIT(reg);
-	vcpu->arch.regs_dirty |= BIT(reg);
 }
 
 /* TLFS shared state, @src to @dst; neither vCPU is loaded. */

@@ -37,9 +37,7 @@ int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 	struct fd f;
 	int r;
 
-	if (arg->flags || arg->vtl >= KVM_VSM_MAX_VTLS)
-		return -EINVAL;
-	if (!kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
+	if (!kvm_vsm_arg_clean(arg) || arg->vtl >= KVM_VSM_MAX_VTLS)
 		return -EINVAL;
 
 	f = fdget(arg->vm_fd);
@@ -95,24 +93,18 @@ out_fdput:
 struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
 				  struct kvm_vcpu *vcpu)
 {
-	struct kvm_vsm_vp *vp, *old;
+	struct kvm_vsm_vp *vp = xa_load(&vtl->vps, vcpu->vcpu_idx);
 
-	vp = xa_load(&vtl->vps, vcpu->vcpu_idx);
 	if (vp)
 		return vp;
 	vp = kzalloc(sizeof(*vp), GFP_KERNEL_ACCOUNT);
-	if (!vp)
-		return NULL;
-	vp->vcpu = vcpu;
-	vp->index = vcpu->vcpu_idx;
-	vp->vtl = vtl->vtl;
-	init_waitqueue_head(&vp->wq);
-	old = xa_cmpxchg(&vtl->vps, vp->index, NULL, vp, GFP_KERNEL_ACCOUNT);
-	if (old) {
-		kfree(vp);
-		return xa_is_err(old) ? NULL : old;
+	if (vp) {
+		vp->vcpu = vcpu;
+		vp->index = vcpu->vcpu_idx;
+		vp->vtl = vtl->vtl;
+		init_waitqueue_head(&vp->wq);
 	}
-	return vp;
+	return kvm_vsm_xa_insert_once(&vtl->vps, vcpu->vcpu_idx, vp);
 }
 
 int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,

@@ -377,6 +377,61 @@ static inline void vtl_pair_destroy(struct vtl_pair *p)
 	kvm_vm_free(p->vm[0]);
 }
 
+/* VTL switches a VMM made in userspace mode. */
+struct vtl_user_switches {
+	u32 all;
+	u32 irqs;	/* entries for an interrupt (entry reason 2) */
+};
+
+/*
+ * Run VP0 until VTL0's guest code makes a ucall, which is returned
+ * (UCALL_ABORT is reported). With @ring (userspace mode), each VTL exit
+ * is checked against its ring record and switched with libkvmvsm, as a
+ * VMM does; @sw counts them. Without, no VTL may exit to userspace.
+ */
+static inline u64 vtl_run_vp0(struct vtl_pair *p, struct kvmvsm_ring *ring,
+			      struct vtl_user_switches *sw)
+{
+	const struct kvm_vsm_ring_record *rec;
+	struct kvm_run *run;
+	u32 vtl, to, code, how;
+	struct ucall uc;
+	int r;
+
+	for (;;) {
+		r = kvmvsm_run_vp(p->part, 0, &vtl);
+		TEST_ASSERT(!r, "KVM_VSM_RUN_VP: %d", r);
+		run = p->vcpu[vtl]->run;
+		if (ring && run->exit_reason == KVM_EXIT_HYPERV &&
+		    run->hyperv.type == KVM_VSM_EXIT_HYPERV_VTL) {
+			code = run->hyperv.u.hcall.input;
+			to = run->hyperv.u.hcall.params[0];
+			rec = kvmvsm_ring_peek(ring);
+			TEST_ASSERT(rec && rec->type == KVM_VSM_RECORD_VTL_SWITCH &&
+				    rec->vtl_switch.from_vtl == vtl &&
+				    rec->vtl_switch.to_vtl == to &&
+				    rec->vtl_switch.code == code,
+				    "no ring record for the switch %u -> %u", vtl, to);
+			kvmvsm_ring_advance(ring);
+			how = code == KVM_VSM_VTL_SWITCH_INTERRUPT ? KVMVSM_SWITCH_INTERRUPT :
+			      code == HVCALL_VTL_CALL ? KVMVSM_SWITCH_CALL :
+			      KVMVSM_SWITCH_RETURN;
+			r = kvmvsm_vtl_switch(p->part, 0, p->vcpu[vtl]->fd, vtl,
+					      p->vcpu[to]->fd, to, how,
+					      run->hyperv.u.hcall.params[1]);
+			TEST_ASSERT(!r, "kvmvsm_vtl_switch: %d", r);
+			sw->all++;
+			sw->irqs += how == KVMVSM_SWITCH_INTERRUPT;
+			continue;
+		}
+		TEST_ASSERT(vtl == 0, "exit %u from VTL1", run->exit_reason);
+		r = get_ucall(p->vcpu[0], &uc);
+		if (r == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		return r;
+	}
+}
+
 /*
  * One thread per VP: KVM_VSM_RUN_VP until VTL0's guest code is done. Only
  * VTL0 exits to userspace; VTL1 reports in memory.

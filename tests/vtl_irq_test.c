@@ -224,6 +224,19 @@ static void timers_guest(u64 vp)
 	GUEST_DONE();
 }
 
+/* One VP; VTL1 starts in vtl1_main0(); both timer vectors handled. */
+static void timers_pair_create(struct vtl_pair *p)
+{
+	struct kvm_regs regs;
+
+	vtl_pair_create(p, timers_guest, 0, VTL1_HOST_ENABLED);
+	vm_install_exception_handler(p->vm[0], VEC_VTL1_TIMER, irq_handler);
+	vm_install_exception_handler(p->vm[0], VEC_VTL0_TIMER, irq_handler);
+	vcpu_regs_get(p->vp[1][0], &regs);
+	regs.rip = (u64)vtl1_main0;
+	vcpu_regs_set(p->vp[1][0], &regs);
+}
+
 FIXTURE(vtl_irq) {};
 FIXTURE_SETUP(vtl_irq) {}
 FIXTURE_TEARDOWN(vtl_irq) {}
@@ -231,16 +244,9 @@ FIXTURE_TEARDOWN(vtl_irq) {}
 TEST_F_TIMEOUT(vtl_irq, timers_preempt_wait_and_wake, IRQ_TIMEOUT)
 {
 	struct vp_runner r = {};
-	struct kvm_regs regs;
 	struct vtl_pair p;
 
-	vtl_pair_create(&p, timers_guest, 0, VTL1_HOST_ENABLED);
-	vm_install_exception_handler(p.vm[0], VEC_VTL1_TIMER, irq_handler);
-	vm_install_exception_handler(p.vm[0], VEC_VTL0_TIMER, irq_handler);
-	vcpu_regs_get(p.vp[1][0], &regs);
-	regs.rip = (u64)vtl1_main0;
-	vcpu_regs_set(p.vp[1][0], &regs);
-
+	timers_pair_create(&p);
 	r.p = &p;
 	run_vp_thread(&r);
 	if (r.result == -1)
@@ -255,52 +261,17 @@ TEST_F_TIMEOUT(vtl_irq, timers_preempt_wait_and_wake, IRQ_TIMEOUT)
  */
 TEST_F_TIMEOUT(vtl_irq, timers_userspace_mode, IRQ_TIMEOUT)
 {
-	const struct kvm_vsm_ring_record *rec;
-	u32 vtl, to, code, irqs = 0, how;
+	struct vtl_user_switches sw = {};
 	struct kvmvsm_ring ring;
-	struct kvm_regs regs;
 	struct vtl_pair p;
-	struct ucall uc;
 
-	vtl_pair_create(&p, timers_guest, 0, VTL1_HOST_ENABLED);
-	vm_install_exception_handler(p.vm[0], VEC_VTL1_TIMER, irq_handler);
-	vm_install_exception_handler(p.vm[0], VEC_VTL0_TIMER, irq_handler);
-	vcpu_regs_get(p.vp[1][0], &regs);
-	regs.rip = (u64)vtl1_main0;
-	vcpu_regs_set(p.vp[1][0], &regs);
+	timers_pair_create(&p);
 	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
 	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
-	for (;;) {
-		struct kvm_run *run;
-
-		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
-		run = p.vcpu[vtl]->run;
-		if (run->exit_reason == KVM_EXIT_HYPERV &&
-		    run->hyperv.type == KVM_VSM_EXIT_HYPERV_VTL) {
-			code = run->hyperv.u.hcall.input;
-			to = run->hyperv.u.hcall.params[0];
-			rec = kvmvsm_ring_peek(&ring);
-			ASSERT_NE(NULL, rec);
-			EXPECT_EQ(code, rec->vtl_switch.code);
-			EXPECT_EQ(to, rec->vtl_switch.to_vtl);
-			kvmvsm_ring_advance(&ring);
-			how = code == KVM_VSM_VTL_SWITCH_INTERRUPT ? KVMVSM_SWITCH_INTERRUPT :
-			      code == HVCALL_VTL_CALL ? KVMVSM_SWITCH_CALL :
-			      KVMVSM_SWITCH_RETURN;
-			irqs += how == KVMVSM_SWITCH_INTERRUPT;
-			ASSERT_EQ(0, kvmvsm_vtl_switch(p.part, 0, p.vcpu[vtl]->fd, vtl,
-						       p.vcpu[to]->fd, to, how,
-						       run->hyperv.u.hcall.params[1]));
-			continue;
-		}
-		ASSERT_EQ(0, vtl);
-		if (get_ucall(p.vcpu[0], &uc) == UCALL_ABORT)
-			REPORT_GUEST_ASSERT(uc);
-		ASSERT_EQ(UCALL_DONE, uc.cmd);
-		break;
-	}
+	ASSERT_EQ(UCALL_DONE, vtl_run_vp0(&p, &ring, &sw));
 	/* Tests 1, 3 and 4 of the guest; test 2's interrupt stayed in VTL1. */
-	EXPECT_EQ(3, irqs);
+	EXPECT_EQ(3, sw.irqs);
+	EXPECT_EQ(NULL, kvmvsm_ring_peek(&ring));
 	kvmvsm_ring_unmap(&ring);
 	vtl_pair_destroy(&p);
 }

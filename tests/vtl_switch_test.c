@@ -128,46 +128,17 @@ TEST_F_TIMEOUT(vtl, call_return_1000, VTL_TIMEOUT)
  */
 TEST_F_TIMEOUT(vtl, userspace_mode_switch, VTL_TIMEOUT)
 {
+	struct vtl_user_switches sw = {};
 	struct kvmvsm_ring ring;
-	const struct kvm_vsm_ring_record *rec;
 	struct vtl_pair p;
-	struct ucall uc;
-	u32 vtl, to, code, switches = 0;
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
 	vtl_pair_create(&p, vtl0_guest, 20, VTL1_HOST_ENABLED);
 	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
 	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
-	for (;;) {
-		struct kvm_run *run;
-
-		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
-		run = p.vcpu[vtl]->run;
-		if (run->exit_reason == KVM_EXIT_HYPERV &&
-		    run->hyperv.type == KVM_VSM_EXIT_HYPERV_VTL) {
-			code = run->hyperv.u.hcall.input;
-			to = run->hyperv.u.hcall.params[0];
-			rec = kvmvsm_ring_peek(&ring);
-			ASSERT_NE(NULL, rec);
-			EXPECT_EQ(KVM_VSM_RECORD_VTL_SWITCH, rec->type);
-			EXPECT_EQ(vtl, rec->vtl_switch.from_vtl);
-			EXPECT_EQ(to, rec->vtl_switch.to_vtl);
-			EXPECT_EQ(code, rec->vtl_switch.code);
-			kvmvsm_ring_advance(&ring);
-			ASSERT_EQ(0, kvmvsm_vtl_switch(p.part, 0, p.vcpu[vtl]->fd, vtl,
-						       p.vcpu[to]->fd, to,
-						       code == HVCALL_VTL_CALL,
-						       run->hyperv.u.hcall.params[1]));
-			switches++;
-			continue;
-		}
-		ASSERT_EQ(0, vtl);
-		if (get_ucall(p.vcpu[0], &uc) == UCALL_ABORT)
-			REPORT_GUEST_ASSERT(uc);
-		ASSERT_EQ(UCALL_DONE, uc.cmd);
-		break;
-	}
-	EXPECT_EQ(2 * 21, switches);
+	ASSERT_EQ(UCALL_DONE, vtl_run_vp0(&p, &ring, &sw));
+	EXPECT_EQ(2 * 21, sw.all);
+	EXPECT_EQ(0, sw.irqs);
 	EXPECT_EQ(NULL, kvmvsm_ring_peek(&ring));
 	kvmvsm_ring_unmap(&ring);
 	vtl_pair_destroy(&p);
