@@ -7,92 +7,6 @@
  */
 #include "kvm_vsm.h"
 
-bool kvm_vsm_is_vsm_hypercall(u16 code)
-{
-	switch (code) {
-	case HVCALL_MODIFY_VTL_PROTECTION_MASK ... HVCALL_VTL_RETURN:
-	case HVCALL_GET_VP_REGISTERS ... HVCALL_TRANSLATE_VIRTUAL_ADDRESS:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* As KVM's is_64_bit_hypercall(): long mode with CS.L set. */
-static bool kvm_vsm_is_64bit(struct kvm_vcpu *vcpu)
-{
-	int cs_db, cs_l;
-
-	if (!(vcpu->arch.efer & EFER_LMA))
-		return false;
-	static_call(kvm_x86_get_cs_db_l_bits)(vcpu, &cs_db, &cs_l);
-	return cs_l;
-}
-
-/* The hypercall input value: RCX in 64-bit mode, EDX:EAX otherwise. */
-u64 kvm_vsm_hypercall_control(struct kvm_vcpu *vcpu, bool *longmode)
-{
-	unsigned long *regs = vcpu->arch.regs;
-
-	*longmode = kvm_vsm_is_64bit(vcpu);
-	if (*longmode)
-		return regs[VCPU_REGS_RCX];
-	return (regs[VCPU_REGS_RDX] << 32) | (u32)regs[VCPU_REGS_RAX];
-}
-
-/* The input/output GPAs of a memory-based call: RDX/R8, EBX:ECX/EDI:ESI. */
-u64 kvm_vsm_hc_in_gpa(struct kvm_vsm_hc *hc)
-{
-	unsigned long *regs = hc->vcpu->arch.regs;
-
-	return hc->longmode ? regs[VCPU_REGS_RDX] :
-	       (regs[VCPU_REGS_RBX] << 32) | (u32)regs[VCPU_REGS_RCX];
-}
-
-u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc)
-{
-	unsigned long *regs = hc->vcpu->arch.regs;
-
-	return hc->longmode ? regs[VCPU_REGS_R8] :
-	       (regs[VCPU_REGS_RDI] << 32) | (u32)regs[VCPU_REGS_RSI];
-}
-
-/*
- * The partition privilege the guest's Hyper-V CPUID grants (0x40000003
- * EBX): Hyper-V refuses a VSM hypercall without it, and so do we, so the
- * VMM decides by what it advertises (KVM_VSM_CAP_HV_PRIVILEGES).
- */
-bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege)
-{
-	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
-
-	return hv && (hv->cpuid_cache.features_ebx & privilege) == privilege;
-}
-
-/* The highest VTL the VMM attached: VsmPartitionStatus.MaximumVtl. */
-u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part)
-{
-	u8 n = 0;
-
-	while (n + 1 < KVM_VSM_MAX_VTLS && READ_ONCE(part->vtls[n + 1]))
-		n++;
-	return n;
-}
-
-/* As kvm_hv_hypercall_complete(): result to RAX (EDX:EAX), skip VMCALL. */
-static int kvm_vsm_hypercall_done(struct kvm_vcpu *vcpu, bool longmode,
-				  u64 result)
-{
-	if (longmode) {
-		kvm_vsm_set_reg(vcpu, VCPU_REGS_RAX, result);
-	} else {
-		kvm_vsm_set_reg(vcpu, VCPU_REGS_RDX, result >> 32);
-		kvm_vsm_set_reg(vcpu, VCPU_REGS_RAX, (u32)result);
-	}
-	++vcpu->stat.hypercalls;
-	return kvm_skip_emulated_instruction(vcpu);
-}
-
 static bool kvm_vsm_answered(struct kvm_vsm_vtl *vtl, struct kvm_vsm_vp *vp)
 {
 	return READ_ONCE(vp->state) == VSM_COMPLETED || READ_ONCE(vtl->gone);
@@ -243,15 +157,4 @@ int kvm_vsm_complete(struct kvm_vsm_partition *part,
 	/* Completing implies consuming: producers may have room now. */
 	kvm_vsm_ring_wake_producers(&part->ring);
 	return vp ? 0 : -ENOENT;
-}
-
-/* Drop @vtl's outstanding records; it is unreachable and has no waiters. */
-void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
-			      struct kvm_vsm_vtl *vtl)
-{
-	struct kvm_vsm_vp *vp;
-	unsigned long i;
-
-	xa_for_each(&vtl->vps, i, vp)
-		kvm_vsm_ring_drop_waiter(&part->ring, vp);
 }

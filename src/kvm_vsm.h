@@ -152,28 +152,108 @@ static inline void *kvm_vsm_xa_insert_once(struct xarray *xa,
 	return xa_is_err(old) ? NULL : old;
 }
 
+/*
+ * The files, top to bottom; each calls only into layers below it
+ * (docs/design.md, "Layers"):
+ *   surface:    main.c, device.c, partition.c (ioctls, run path), vtl.c
+ *               (attach/detach), hooks.c (entries from kvm.ko)
+ *   dispatcher: hypercall.c
+ *   handlers:   enable.c, registers.c, switch.c, interrupt.c
+ *   shared:     decode.c, lookup.c, context.c, ring.c
+ *   base:       symbols.c, vendor.c, compat.h, tlfs.h
+ */
+
+/* ---- surface ---- */
+
 /* device.c */
 int kvm_vsm_device_init(void);
 void kvm_vsm_device_exit(void);
 
-/* vendor.c */
-bool kvm_vsm_kvm_vendor_active(const struct device *dev);
-int kvm_vsm_vendor(void);
-
 /* partition.c */
 int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp);
 
-/* vtl.c: attach/detach and the lookup the hooks use. */
-extern struct srcu_struct kvm_vsm_srcu;
-struct kvm_vsm_vtl *kvm_vsm_vtl_of(struct kvm *kvm);	/* under kvm_vsm_srcu */
+/* vtl.c: attach and detach. */
 int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 		       struct kvm_vsm_attach_vtl *arg);
 int kvm_vsm_detach_vtl(struct kvm_vsm_partition *part, u32 vtl);
 int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 			struct kvm_vsm_attach_vcpu *arg);
+void kvm_vsm_detach_all(struct kvm_vsm_partition *part);
+
+/* hooks.c */
+int kvm_vsm_hooks_get(void);	/* install on first partition */
+void kvm_vsm_hooks_put(void);	/* remove with the last */
+DECLARE_STATIC_KEY_FALSE(kvm_vsm_attached);
+
+/* ---- dispatcher: hypercall.c ---- */
+int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu);	/* replaces kvm_hv_hypercall */
+int kvm_vsm_complete(struct kvm_vsm_partition *part,
+		     struct kvm_vsm_complete *arg);
+
+/* ---- handlers ---- */
+
+/*
+ * Guest hypercalls handled in the kernel. They return 1 with *result set
+ * for the guest, KVM_VSM_HC_CONTINUE when the guest re-executes the call
+ * with an updated rep start index, 0 to end KVM_RUN (a VTL switch), or
+ * -ENOTTY to hand the call to the VMM through the ring.
+ */
+#define KVM_VSM_HC_CONTINUE	2
+struct kvm_vsm_hc {
+	struct kvm_vcpu *vcpu;
+	struct kvm_vsm_vtl *vtl;	/* the caller's */
+	u64 control;
+	bool longmode;
+};
+
+/* enable.c */
+int kvm_vsm_enable_partition_vtl(struct kvm_vsm_hc *hc, u64 *result);
+int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result);
+
+/* registers.c */
+int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result);
+
+/* switch.c: VtlCall/VtlReturn, in the kernel or through the VMM. */
+int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result);
+int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
+		       struct kvm_vsm_vpstate *st, u32 vp);
+void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
+int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_active_vtl *arg);
+
+/* interrupt.c: a higher VTL's interrupt preempts a lower VTL. */
+void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu);	/* from the kick hooks */
+bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
+			 struct kvm_vsm_vpstate *st, u32 vp);
+
+/* ---- shared ---- */
+
+/* decode.c: a guest's hypercall, in and out. */
+bool kvm_vsm_is_vsm_hypercall(u16 code);
+u64 kvm_vsm_hypercall_control(struct kvm_vcpu *vcpu, bool *longmode);
+u64 kvm_vsm_hc_in_gpa(struct kvm_vsm_hc *hc);
+u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc);
+bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege);
+u64 kvm_vsm_hc_input(struct kvm_vsm_hc *hc, void *data, size_t len);
+int kvm_vsm_hypercall_done(struct kvm_vcpu *vcpu, bool longmode, u64 result);
+
+/* lookup.c: VM -> VTL, partition -> VP -> vCPU. */
+extern struct srcu_struct kvm_vsm_srcu;
+int kvm_vsm_vtl_publish(struct kvm_vsm_vtl *vtl);
+void kvm_vsm_vtl_unpublish(struct kvm_vsm_vtl *vtl);
+struct kvm_vsm_vtl *kvm_vsm_vtl_of(struct kvm *kvm);	/* under kvm_vsm_srcu */
 struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
 				  struct kvm_vcpu *vcpu);
-void kvm_vsm_detach_all(struct kvm_vsm_partition *part);
+struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
+					    u32 vp);
+struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp);
+struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp);
+u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
+
+/* context.c: guest-supplied register state. */
+bool kvm_vsm_initial_context_valid(const struct tlfs_initial_vp_context *c);
+int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
+				  const struct tlfs_initial_vp_context *ctx);
 
 /* ring.c */
 int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries);
@@ -184,64 +264,16 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl
 void kvm_vsm_ring_wake_producers(struct kvm_vsm_ring *ring);
 struct kvm_vsm_vp *kvm_vsm_ring_take_waiter(struct kvm_vsm_ring *ring, u64 seq);
 void kvm_vsm_ring_drop_waiter(struct kvm_vsm_ring *ring, struct kvm_vsm_vp *vp);
+void kvm_vsm_ring_forget_vtl(struct kvm_vsm_partition *part,
+			     struct kvm_vsm_vtl *vtl);
 int kvm_vsm_ring_set_eventfd(struct kvm_vsm_ring *ring, int fd);
 bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring);
 
-/* hypercall.c */
-bool kvm_vsm_is_vsm_hypercall(u16 code);
-int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu);	/* replaces kvm_hv_hypercall */
-int kvm_vsm_complete(struct kvm_vsm_partition *part,
-		     struct kvm_vsm_complete *arg);
-u64 kvm_vsm_hypercall_control(struct kvm_vcpu *vcpu, bool *longmode);
-void kvm_vsm_hypercall_forget(struct kvm_vsm_partition *part,
-			      struct kvm_vsm_vtl *vtl);
+/* ---- base ---- */
 
-/* switch.c: VtlCall/VtlReturn in the kernel. */
-struct kvm_vsm_hc;
-int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result);
-int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
-		       struct kvm_vsm_vpstate *st, u32 vp);
-struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
-					    u32 vp);
-void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
-int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
-			   struct kvm_vsm_active_vtl *arg);
-struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp);
-struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp);
-
-/*
- * Guest hypercalls handled in the kernel (enable.c, registers.c). They
- * return 1 with *result set for the guest, KVM_VSM_HC_CONTINUE when the
- * guest re-executes the call with an updated rep start index, or -ENOTTY
- * to hand the call to the VMM through the ring.
- */
-#define KVM_VSM_HC_CONTINUE	2
-struct kvm_vsm_hc {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vsm_vtl *vtl;	/* the caller's */
-	u64 control;
-	bool longmode;
-};
-
-u64 kvm_vsm_hc_in_gpa(struct kvm_vsm_hc *hc);
-u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc);
-bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege);
-u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
-int kvm_vsm_enable_partition_vtl(struct kvm_vsm_hc *hc, u64 *result);
-int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result);
-int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
-				  const struct tlfs_initial_vp_context *ctx);
-int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result);
-
-/* interrupt.c: a higher VTL's interrupt preempts a lower VTL. */
-void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu);	/* from the kick hooks */
-bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
-			 struct kvm_vsm_vpstate *st, u32 vp);
-
-/* hooks.c */
-int kvm_vsm_hooks_get(void);	/* install on first partition */
-void kvm_vsm_hooks_put(void);	/* remove with the last */
-DECLARE_STATIC_KEY_FALSE(kvm_vsm_attached);
+/* vendor.c */
+bool kvm_vsm_kvm_vendor_active(const struct device *dev);
+int kvm_vsm_vendor(void);
 
 /* symbols.c: kvm.ko symbols that are not exported. */
 int kvm_vsm_symbols_init(void);

@@ -180,3 +180,14 @@ int kvm_vsm_ring_set_eventfd(struct kvm_vsm_ring *ring, int fd)
 		eventfd_ctx_put(old);
 	return 0;
 }
+
+/* Drop @vtl's outstanding records; it is unreachable and has no waiters. */
+void kvm_vsm_ring_forget_vtl(struct kvm_vsm_partition *part,
+			     struct kvm_vsm_vtl *vtl)
+{
+	struct kvm_vsm_vp *vp;
+	unsigned long i;
+
+	xa_for_each(&vtl->vps, i, vp)
+		kvm_vsm_ring_drop_waiter(&part->ring, vp);
+}

@@ -20,41 +20,6 @@
 #include "compat.h"
 #include "kvm_vsm.h"
 
-struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
-					    u32 vp)
-{
-	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vp);
-
-	if (st)
-		return st;
-	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
-	if (st) {
-		st->switch_to = KVM_VSM_NO_SWITCH;
-		st->enabled_vtls = BIT(0);
-	}
-	return kvm_vsm_xa_insert_once(&part->vpstates, vp, st);
-}
-
-/*
- * VP @vp at VTL @n, if that VTL is attached and the vCPU registered; and
- * its vCPU. Under part->lock, or kvm_vsm_srcu (VTLs are freed after a
- * grace period).
- */
-struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp)
-{
-	struct kvm_vsm_vtl *vtl = n < KVM_VSM_MAX_VTLS ? READ_ONCE(part->vtls[n]) : NULL;
-	struct kvm_vsm_vp *p = vtl ? xa_load(&vtl->vps, vp) : NULL;
-
-	return p && p->vcpu_file ? p : NULL;
-}
-
-struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp)
-{
-	struct kvm_vsm_vp *p = kvm_vsm_vp_at(part, n, vp);
-
-	return p ? p->vcpu : NULL;
-}
-
 /*
  * VtlCall/VtlReturn from @vcpu at @vtl. Returns 1 with *result set when
  * the guest gets a status instead (no higher VTL, VtlReturn from VTL0),

@@ -1,33 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Attaching KVM VMs as VTLs, and the lookup from struct kvm to its VTL
- * that every hook does. One VM per VTL is the model KVM's maintainers
+ * Attaching KVM VMs as VTLs and their vCPUs as VPs, and detaching them
+ * (the partition ioctls' side; lookup.c publishes them to the hooks).
+ * One VM per VTL is the model KVM's maintainers
  * converged on (seeds/003: "represent each VTL with a separate struct
  * kvm"); it gives each VTL its own SPTEs, memslots and local APIC.
  */
 #include <linux/file.h>
-#include <linux/hashtable.h>
 #include <linux/slab.h>
 
 #include "compat.h"
 #include "kvm_vsm.h"
-
-struct srcu_struct kvm_vsm_srcu;
-
-/* Attached VMs, keyed by struct kvm *; writers hold kvm_vsm_vms_lock. */
-static DEFINE_HASHTABLE(kvm_vsm_vms, 7);
-static DEFINE_MUTEX(kvm_vsm_vms_lock);
-
-struct kvm_vsm_vtl *kvm_vsm_vtl_of(struct kvm *kvm)
-{
-	struct kvm_vsm_vtl *vtl;
-
-	hash_for_each_possible_rcu(kvm_vsm_vms, vtl, hnode, (unsigned long)kvm,
-				   srcu_read_lock_held(&kvm_vsm_srcu))
-		if (vtl->kvm == kvm)
-			return vtl;
-	return NULL;
-}
 
 int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 		       struct kvm_vsm_attach_vtl *arg)
@@ -52,59 +35,28 @@ int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 		goto out_fdput;
 
 	mutex_lock(&part->lock);
-	mutex_lock(&kvm_vsm_vms_lock);
 	r = -EEXIST;
 	if (part->vtls[arg->vtl])
 		goto out_unlock;
 	r = -EINVAL;	/* VTLs are enabled in order: VTL n needs VTL n-1 */
 	if (arg->vtl && !part->vtls[arg->vtl - 1])
 		goto out_unlock;
-	r = -EBUSY;
-	hash_for_each_possible(kvm_vsm_vms, vtl, hnode, (unsigned long)kvm)
-		if (vtl->kvm == kvm)
-			goto out_unlock;
 	r = -ENOMEM;
 	vtl = kzalloc(sizeof(*vtl), GFP_KERNEL_ACCOUNT);
 	if (!vtl)
 		goto out_unlock;
-
-	kvm_get_kvm(kvm);
 	vtl->kvm = kvm;
 	vtl->part = part;
 	vtl->vtl = arg->vtl;
 	xa_init(&vtl->vps);
-	/* Published initialised: kvm_vsm_vp_vcpu() reads it under SRCU. */
-	smp_store_release(&part->vtls[arg->vtl], vtl);
-	hash_add_rcu(kvm_vsm_vms, &vtl->hnode, (unsigned long)kvm);
-	static_branch_inc(&kvm_vsm_attached);
-	r = 0;
+	r = kvm_vsm_vtl_publish(vtl);
+	if (r)
+		kfree(vtl);
 out_unlock:
-	mutex_unlock(&kvm_vsm_vms_lock);
 	mutex_unlock(&part->lock);
 out_fdput:
 	fdput(f);
 	return r;
-}
-
-/*
- * The VP state of @vcpu, created on first use: a VMM may run an attached
- * vCPU with plain KVM_RUN, without KVM_VSM_ATTACH_VCPU. NULL: no memory.
- */
-struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
-				  struct kvm_vcpu *vcpu)
-{
-	struct kvm_vsm_vp *vp = xa_load(&vtl->vps, vcpu->vcpu_idx);
-
-	if (vp)
-		return vp;
-	vp = kzalloc(sizeof(*vp), GFP_KERNEL_ACCOUNT);
-	if (vp) {
-		vp->vcpu = vcpu;
-		vp->index = vcpu->vcpu_idx;
-		vp->vtl = vtl->vtl;
-		init_waitqueue_head(&vp->wq);
-	}
-	return kvm_vsm_xa_insert_once(&vtl->vps, vcpu->vcpu_idx, vp);
 }
 
 int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
@@ -214,11 +166,7 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	}
 	spin_unlock(&part->vsm_lock);
 
-	mutex_lock(&kvm_vsm_vms_lock);
-	hash_del_rcu(&vtl->hnode);
-	mutex_unlock(&kvm_vsm_vms_lock);
-	WRITE_ONCE(part->vtls[vtl->vtl], NULL);
-	static_branch_dec(&kvm_vsm_attached);
+	kvm_vsm_vtl_unpublish(vtl);
 	WRITE_ONCE(vtl->gone, true);
 	xa_for_each(&vtl->vps, i, vp)
 		wake_up_all(&vp->wq);
@@ -246,7 +194,7 @@ int kvm_vsm_detach_vtl(struct kvm_vsm_partition *part, u32 n)
 	kvm_vsm_vtl_unhash(part, vtl);
 	mutex_unlock(&part->lock);
 	synchronize_srcu(&kvm_vsm_srcu);
-	kvm_vsm_hypercall_forget(part, vtl);
+	kvm_vsm_ring_forget_vtl(part, vtl);
 	kvm_vsm_vtl_free(part, vtl);
 	return 0;
 }
@@ -266,7 +214,7 @@ void kvm_vsm_detach_all(struct kvm_vsm_partition *part)
 	synchronize_srcu(&kvm_vsm_srcu);
 	for (n = 0; n < KVM_VSM_MAX_VTLS; n++) {
 		if (gone[n]) {
-			kvm_vsm_hypercall_forget(part, gone[n]);
+			kvm_vsm_ring_forget_vtl(part, gone[n]);
 			kvm_vsm_vtl_free(part, gone[n]);
 		}
 	}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared lower layer: from a struct kvm to its VTL (what every hook asks
+ * first), and from a partition to its VPs and their vCPUs. Attach and
+ * detach (vtl.c) publish and unpublish here; handlers only look up.
+ */
+#include <linux/hashtable.h>
+#include <linux/slab.h>
+
+#include "kvm_vsm.h"
+
+struct srcu_struct kvm_vsm_srcu;
+
+/* Attached VMs, keyed by struct kvm *; writers hold kvm_vsm_vms_lock. */
+static DEFINE_HASHTABLE(kvm_vsm_vms, 7);
+static DEFINE_MUTEX(kvm_vsm_vms_lock);
+
+/*
+ * Make @vtl (initialised, under part->lock) visible to the hooks and the
+ * partition's lookups, with a reference on its VM. -EBUSY: that VM is
+ * attached already, here or to another partition.
+ */
+int kvm_vsm_vtl_publish(struct kvm_vsm_vtl *vtl)
+{
+	struct kvm_vsm_vtl *other;
+
+	mutex_lock(&kvm_vsm_vms_lock);
+	hash_for_each_possible(kvm_vsm_vms, other, hnode, (unsigned long)vtl->kvm) {
+		if (other->kvm == vtl->kvm) {
+			mutex_unlock(&kvm_vsm_vms_lock);
+			return -EBUSY;
+		}
+	}
+	kvm_get_kvm(vtl->kvm);
+	/* Published initialised: kvm_vsm_vp_vcpu() reads it under SRCU. */
+	smp_store_release(&vtl->part->vtls[vtl->vtl], vtl);
+	hash_add_rcu(kvm_vsm_vms, &vtl->hnode, (unsigned long)vtl->kvm);
+	static_branch_inc(&kvm_vsm_attached);
+	mutex_unlock(&kvm_vsm_vms_lock);
+	return 0;
+}
+
+/* Undo kvm_vsm_vtl_publish(); lookups may still see @vtl until a grace period. */
+void kvm_vsm_vtl_unpublish(struct kvm_vsm_vtl *vtl)
+{
+	mutex_lock(&kvm_vsm_vms_lock);
+	hash_del_rcu(&vtl->hnode);
+	mutex_unlock(&kvm_vsm_vms_lock);
+	WRITE_ONCE(vtl->part->vtls[vtl->vtl], NULL);
+	static_branch_dec(&kvm_vsm_attached);
+}
+
+struct kvm_vsm_vtl *kvm_vsm_vtl_of(struct kvm *kvm)
+{
+	struct kvm_vsm_vtl *vtl;
+
+	hash_for_each_possible_rcu(kvm_vsm_vms, vtl, hnode, (unsigned long)kvm,
+				   srcu_read_lock_held(&kvm_vsm_srcu))
+		if (vtl->kvm == kvm)
+			return vtl;
+	return NULL;
+}
+
+/*
+ * The VP state of @vcpu, created on first use: a VMM may run an attached
+ * vCPU with plain KVM_RUN, without KVM_VSM_ATTACH_VCPU. NULL: no memory.
+ */
+struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
+				  struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_vp *vp = xa_load(&vtl->vps, vcpu->vcpu_idx);
+
+	if (vp)
+		return vp;
+	vp = kzalloc(sizeof(*vp), GFP_KERNEL_ACCOUNT);
+	if (vp) {
+		vp->vcpu = vcpu;
+		vp->index = vcpu->vcpu_idx;
+		vp->vtl = vtl->vtl;
+		init_waitqueue_head(&vp->wq);
+	}
+	return kvm_vsm_xa_insert_once(&vtl->vps, vcpu->vcpu_idx, vp);
+}
+
+struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
+					    u32 vp)
+{
+	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vp);
+
+	if (st)
+		return st;
+	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
+	if (st) {
+		st->switch_to = KVM_VSM_NO_SWITCH;
+		st->enabled_vtls = BIT(0);
+	}
+	return kvm_vsm_xa_insert_once(&part->vpstates, vp, st);
+}
+
+/*
+ * VP @vp at VTL @n, if that VTL is attached and the vCPU registered; and
+ * its vCPU. Under part->lock, or kvm_vsm_srcu (VTLs are freed after a
+ * grace period).
+ */
+struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp)
+{
+	struct kvm_vsm_vtl *vtl = n < KVM_VSM_MAX_VTLS ? READ_ONCE(part->vtls[n]) : NULL;
+	struct kvm_vsm_vp *p = vtl ? xa_load(&vtl->vps, vp) : NULL;
+
+	return p && p->vcpu_file ? p : NULL;
+}
+
+struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp)
+{
+	struct kvm_vsm_vp *p = kvm_vsm_vp_at(part, n, vp);
+
+	return p ? p->vcpu : NULL;
+}
+
+/* The highest VTL the VMM attached: VsmPartitionStatus.MaximumVtl. */
+u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part)
+{
+	u8 n = 0;
+
+	while (n + 1 < KVM_VSM_MAX_VTLS && READ_ONCE(part->vtls[n + 1]))
+		n++;
+	return n;
+}
