@@ -1,23 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VSM hypercalls of attached VMs. hooks.c diverts kvm_hv_hypercall() here
- * for the codes below; everything else stays with KVM. Hypercalls the
- * module does not handle in-kernel go to the VMM as ring records; the vCPU
- * waits (interruptibly) for KVM_VSM_COMPLETE and the result lands in RAX.
+ * The dispatcher: VSM hypercalls of attached VMs. hooks.c diverts
+ * kvm_hv_hypercall() here for the codes kvm_vsm_is_vsm_hypercall() names;
+ * everything else stays with KVM. Each code goes to its handler; what no
+ * handler takes is the VMM's: it becomes a ring record and ends KVM_RUN
+ * with KVM_VSM_EXIT_HYPERV_RECORD, the guest's RIP still on the call. The
+ * VMM answers with KVM_VSM_COMPLETE, from any thread, and the answer is
+ * applied when the vCPU next enters (entry.c) — KVM's complete_userspace_io
+ * pattern: no vCPU mutex, SRCU section or lock is held while the VMM works.
  */
 #include "kvm_vsm.h"
 
-static bool kvm_vsm_answered(struct kvm_vsm_vtl *vtl, struct kvm_vsm_vp *vp)
-{
-	return READ_ONCE(vp->state) == VSM_COMPLETED || READ_ONCE(vtl->gone);
-}
-
 /*
- * Hand the hypercall to the VMM and wait for its answer. Called, like any
- * exit handler, inside vcpu_run()'s kvm->srcu read section.
+ * Hand the hypercall to the VMM: publish the record (never waiting for
+ * room) and end KVM_RUN. Returns 0 (exit to userspace) or 1 with *result.
  */
 static int kvm_vsm_forward(struct kvm_vsm_hc *hc, u64 *result)
-	__must_hold(&hc->vcpu->kvm->srcu)
 {
 	struct kvm_vcpu *vcpu = hc->vcpu;
 	struct kvm_vsm_vtl *vtl = hc->vtl;
@@ -28,56 +26,54 @@ static int kvm_vsm_forward(struct kvm_vsm_hc *hc, u64 *result)
 		.vtl	= vtl->vtl,
 	};
 	struct kvm_vsm_vp *vp;
-	bool publish;
 	int r;
 
 	vp = kvm_vsm_vp_get(vtl, vcpu);
-	if (!vp)
-		return -ENOMEM;
-
+	if (!vp) {
+		*result = HV_STATUS_INSUFFICIENT_MEMORY;
+		return 1;
+	}
 	/*
-	 * A record published before a signal is still outstanding when the
-	 * guest re-executes the hypercall: wait for it, never publish twice.
+	 * Every record is resolved at the next entry (entry.c), before the
+	 * guest runs again; one still outstanding here is stale: drop it.
 	 */
-	publish = READ_ONCE(vp->state) == VSM_IDLE;
-	if (publish) {
-		rec.vp = vp->index;
-		rec.hypercall.control = hc->control;
-		rec.hypercall.input = kvm_vsm_hc_in_gpa(hc);	/* or fast input */
-		rec.hypercall.output = kvm_vsm_hc_out_gpa(hc);
-		rec.hypercall.rip = kvm_get_linear_rip(vcpu);
-		rec.hypercall.longmode = hc->longmode;
-	}
+	if (READ_ONCE(vp->state) != VSM_IDLE)
+		kvm_vsm_ring_drop_waiter(&part->ring, vp);
 
-	/* Sleeping (ring full, or the answer): let memslot updates proceed. */
-	kvm_vcpu_srcu_read_unlock(vcpu);
-	r = 0;
-	if (publish) {
-		r = kvm_vsm_ring_publish(part, vtl, &rec, vp);
-		if (!r)
-			atomic64_inc(&part->hypercalls_forwarded);
-	}
-	if (!r && wait_event_interruptible(vp->wq, kvm_vsm_answered(vtl, vp)))
-		r = -EINTR;
-	kvm_vcpu_srcu_read_lock(vcpu);
-	if (r)
-		return r;
+	vp->control = hc->control;
+	vp->rip = kvm_get_linear_rip(vcpu);
+	vp->longmode = hc->longmode;
+	rec.vp = vp->index;
+	rec.hypercall.control = hc->control;
+	rec.hypercall.input = kvm_vsm_hc_in_gpa(hc);	/* or fast input */
+	rec.hypercall.output = kvm_vsm_hc_out_gpa(hc);
+	rec.hypercall.rip = vp->rip;
+	rec.hypercall.longmode = hc->longmode;
 
-	if (READ_ONCE(vp->state) == VSM_COMPLETED) {
-		*result = vp->result;
-		WRITE_ONCE(vp->state, VSM_IDLE);
-	} else {
-		/* Detached: the answer stock KVM gives. */
+	r = kvm_vsm_ring_publish(part, vtl, &rec, vp);
+	if (r == -EAGAIN) {
+		kvm_vsm_exit_ring_full(vcpu, vp->st, hc->control);
+		return 0;
+	}
+	if (r) {	/* detached meanwhile: the answer stock KVM gives */
+		*result = HV_STATUS_INVALID_HYPERCALL_CODE;
+		return 1;
+	}
+	atomic64_inc(&part->hypercalls_forwarded);
+	if (!kvm_vsm_arm_entry(vcpu)) {
+		/* Cannot happen inside an exit handler; never strand the record. */
 		kvm_vsm_ring_drop_waiter(&part->ring, vp);
 		*result = HV_STATUS_INVALID_HYPERCALL_CODE;
+		return 1;
 	}
+	kvm_vsm_exit_record(vcpu, vp);
 	return 0;
 }
 
 /*
  * Runs in place of kvm_hv_hypercall() (same signature and return
  * convention: 1 resume the guest, 0 exit to userspace, <0 error) for a VSM
- * code of an attached VM.
+ * code of an attached VM. Nothing here sleeps on userspace.
  */
 int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 {
@@ -114,19 +110,14 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	}
 	/* Not the kernel's to handle: the VMM answers through the ring. */
 	if (hc.vtl && r == -ENOTTY)
-		r = kvm_vsm_forward(&hc, &result) ?: 1;
+		r = kvm_vsm_forward(&hc, &result);
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 
 	switch (r) {
-	case 0:		/* VTL switch: KVM_VSM_RUN_VP takes over */
+	case 0:		/* a VTL switch or a record: KVM_RUN ends */
 		return 0;
 	case KVM_VSM_HC_CONTINUE:	/* re-executed from the next rep */
 		return 1;
-	case -EINTR:
-		/* As KVM_RUN with a signal pending; RIP stays on the VMCALL. */
-		vcpu->run->exit_reason = KVM_EXIT_INTR;
-		++vcpu->stat.signal_exits;
-		return -EINTR;
 	case -ENOTTY:	/* detached since the hook ran: stock answer */
 	case -ENODEV:	/* partition released meanwhile: stock answer */
 		result = HV_STATUS_INVALID_HYPERCALL_CODE;
@@ -138,6 +129,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	}
 }
 
+/* KVM_VSM_COMPLETE: the answer waits in the VP for its vCPU's next entry. */
 int kvm_vsm_complete(struct kvm_vsm_partition *part,
 		     struct kvm_vsm_complete *arg)
 {
@@ -151,7 +143,9 @@ int kvm_vsm_complete(struct kvm_vsm_partition *part,
 	if (vp) {
 		vp->result = arg->result;
 		WRITE_ONCE(vp->state, VSM_COMPLETED);
-		wake_up(&vp->wq);
+		/* A KVM_VSM_RUN_VP waiting to enter the vCPU again. */
+		WRITE_ONCE(vp->st->answer_wait, false);
+		wake_up_all(&vp->st->wq);
 	}
 	spin_unlock(&part->ring.lock);
 	/* Completing implies consuming: producers may have room now. */

@@ -43,18 +43,26 @@ struct kvm_vsm_ring {
 	struct eventfd_ctx *eventfd;		/* under lock */
 };
 
-/* Per vCPU of an attached VM: its fd and the record it waits on. */
+/* Per vCPU of an attached VM: its fd and its record for the VMM. */
 enum kvm_vsm_wait_state { VSM_IDLE, VSM_PUBLISHED, VSM_COMPLETED };
 
 struct kvm_vsm_vp {
 	struct file *vcpu_file;		/* set by KVM_VSM_ATTACH_VCPU */
 	struct kvm_vcpu *vcpu;
+	struct kvm_vsm_vpstate *st;	/* the VP across VTLs */
 	u32 index;
 	u8 vtl;
-	enum kvm_vsm_wait_state state;	/* under ring.lock */
+	/*
+	 * The hypercall forwarded to the VMM, resolved at the vCPU's next
+	 * entry (entry.c): state, seq and result under ring.lock; the rest
+	 * written by the vCPU's thread before publishing.
+	 */
+	enum kvm_vsm_wait_state state;
 	u64 seq;
 	u64 result;
-	wait_queue_head_t wq;
+	u64 control;
+	unsigned long rip;		/* linear RIP of the call */
+	bool longmode;
 	u32 pending_entry_reason;	/* for the VP assist page, at next run */
 	/* HvCallEnableVpVtl: applied on the first entry (switch.c). */
 	struct tlfs_initial_vp_context *initial_ctx;
@@ -93,6 +101,14 @@ struct kvm_vsm_vpstate {
 	 * (interrupt.c): bit n for VTL n. Set from any context.
 	 */
 	unsigned long irq_kicked;
+	/*
+	 * Exits KVM_VSM_RUN_VP finishes before entering again, holding
+	 * nothing: a record that did not fit (wait for room), a vCPU
+	 * re-entered before its record was answered (wait on @wq).
+	 */
+	bool ring_full;
+	bool answer_wait;
+	wait_queue_head_t wq;
 };
 
 struct kvm_vsm_partition {
@@ -106,6 +122,7 @@ struct kvm_vsm_partition {
 	u16 vp_enabled_once;		/* bit n: VTL n enabled on some VP */
 	u64 partition_config[KVM_VSM_MAX_VTLS];	/* VsmPartitionConfig */
 	bool dead;			/* released: waiters answer as stock KVM */
+	u32 detach_gen;			/* bumped by every detach */
 	struct kvm_vsm_ring ring;
 	atomic64_t hypercalls_forwarded;
 	atomic64_t page_faults;
@@ -159,7 +176,8 @@ static inline void *kvm_vsm_xa_insert_once(struct xarray *xa,
  *               (attach/detach), hooks.c (entries from kvm.ko)
  *   dispatcher: hypercall.c
  *   handlers:   enable.c, registers.c, switch.c, interrupt.c
- *   shared:     decode.c, lookup.c, context.c, ring.c
+ *   shared:     entry.c (next-entry completions), then decode.c,
+ *               lookup.c, context.c, then ring.c
  *   base:       symbols.c, vendor.c, compat.h, tlfs.h
  */
 
@@ -217,7 +235,6 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result);
 int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result);
 int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		       struct kvm_vsm_vpstate *st, u32 vp);
-void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
 int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_active_vtl *arg);
 
@@ -227,6 +244,16 @@ bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
 			 struct kvm_vsm_vpstate *st, u32 vp);
 
 /* ---- shared ---- */
+
+/* entry.c: exits to the VMM, and what the next entry finishes. */
+bool kvm_vsm_arm_entry(struct kvm_vcpu *vcpu);
+void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
+void kvm_vsm_exit_record(struct kvm_vcpu *vcpu, struct kvm_vsm_vp *vp);
+void kvm_vsm_exit_ring_full(struct kvm_vcpu *vcpu, struct kvm_vsm_vpstate *st,
+			    u64 control);
+int kvm_vsm_guest_rw(struct kvm_vcpu *vcpu, gpa_t gpa, void *data,
+		     unsigned long len, bool write);
+int kvm_vsm_assist_ret_regs(struct kvm_vcpu *vcpu, u64 regs[2]);
 
 /* decode.c: a guest's hypercall, in and out. */
 bool kvm_vsm_is_vsm_hypercall(u16 code);
@@ -261,6 +288,7 @@ void kvm_vsm_ring_free(struct kvm_vsm_ring *ring);
 int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl,
 			 struct kvm_vsm_ring_record *rec,
 			 struct kvm_vsm_vp *waiter);
+int kvm_vsm_ring_wait_space(struct kvm_vsm_partition *part);
 void kvm_vsm_ring_wake_producers(struct kvm_vsm_ring *ring);
 struct kvm_vsm_vp *kvm_vsm_ring_take_waiter(struct kvm_vsm_ring *ring, u64 seq);
 void kvm_vsm_ring_drop_waiter(struct kvm_vsm_ring *ring, struct kvm_vsm_vp *vp);

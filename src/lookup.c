@@ -69,15 +69,19 @@ struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
 				  struct kvm_vcpu *vcpu)
 {
 	struct kvm_vsm_vp *vp = xa_load(&vtl->vps, vcpu->vcpu_idx);
+	struct kvm_vsm_vpstate *st;
 
 	if (vp)
 		return vp;
+	st = kvm_vsm_vpstate_get(vtl->part, vcpu->vcpu_idx);
+	if (!st)
+		return NULL;
 	vp = kzalloc(sizeof(*vp), GFP_KERNEL_ACCOUNT);
 	if (vp) {
 		vp->vcpu = vcpu;
+		vp->st = st;
 		vp->index = vcpu->vcpu_idx;
 		vp->vtl = vtl->vtl;
-		init_waitqueue_head(&vp->wq);
 	}
 	return kvm_vsm_xa_insert_once(&vtl->vps, vcpu->vcpu_idx, vp);
 }
@@ -93,6 +97,7 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 	if (st) {
 		st->switch_to = KVM_VSM_NO_SWITCH;
 		st->enabled_vtls = BIT(0);
+		init_waitqueue_head(&st->wq);
 	}
 	return kvm_vsm_xa_insert_once(&part->vpstates, vp, st);
 }

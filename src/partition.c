@@ -100,12 +100,15 @@ static int kvm_vsm_irq_exit_to_user(struct kvm_vsm_partition *part,
 		vcpu->run->hyperv.u.hcall.input = KVM_VSM_VTL_SWITCH_INTERRUPT;
 		vcpu->run->hyperv.u.hcall.params[0] = st->switch_to;
 		vcpu->run->hyperv.u.hcall.params[1] = 0;
+	} else if (r == -EAGAIN) {
+		/* No room: the VMM makes some; the interrupt is looked at again. */
+		kvm_vsm_exit_ring_full(vcpu, st, 0);
 	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
-	if (r)		/* a signal: the kick is looked at again next time */
+	if (r)
 		set_bit(st->switch_to, &st->irq_kicked);
 	st->switch_to = KVM_VSM_NO_SWITCH;
-	return r;
+	return r == -EAGAIN ? 0 : r;
 }
 
 /*
@@ -133,6 +136,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 	long (*ioctl)(struct file *file, unsigned int cmd, unsigned long arg);
 	struct kvm_vsm_vpstate *st;
 	struct kvm_vsm_vtl *vtl;
+	struct kvm_vcpu *vcpu;
 	struct kvm_vsm_vp *vp;
 	struct file *file;
 	bool user;
@@ -149,6 +153,13 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		return -ENOENT;
 
 	for (;;) {
+		/* The last exit was a record that did not fit: wait for room. */
+		if (READ_ONCE(st->ring_full)) {
+			r = kvm_vsm_ring_wait_space(part);
+			if (r)
+				return r;
+			WRITE_ONCE(st->ring_full, false);
+		}
 		/* Also a switch that a signal interrupted last time. */
 		if (st->switch_to != KVM_VSM_NO_SWITCH) {
 			r = kvm_vsm_vtl_switch(part, st, arg->vp);
@@ -186,9 +197,23 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		r = ioctl(file, KVM_RUN, 0);
 		st->in_run = false;
 		/* The file pins the vCPU; @vp may be detached meanwhile. */
+		vcpu = file->private_data;
 		if (!r && st->switch_to == KVM_VSM_NO_SWITCH &&
-		    kvm_vsm_kick_exit(file->private_data))
+		    kvm_vsm_kick_exit(vcpu))
 			r = 1;	/* ours: look at the interrupt, run again */
+		/*
+		 * Entered again before the VMM answered the vCPU's record
+		 * (entry.c): wait for the answer here, holding nothing but
+		 * the file, so any thread of the VMM can use the vCPU.
+		 */
+		if (!r && READ_ONCE(st->answer_wait)) {
+			if (wait_event_interruptible(st->wq, !READ_ONCE(st->answer_wait))) {
+				vcpu->run->exit_reason = KVM_EXIT_INTR;
+				r = -EINTR;
+			} else {
+				r = 1;
+			}
+		}
 		fput(file);
 		if (r == 1)
 			continue;

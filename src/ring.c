@@ -7,8 +7,9 @@
  * advances `consumer`. The module never trusts what the VMM writes: it
  * keeps its own producer index and masks every index before use, so a
  * broken consumer can only stall its own partition. A full ring never
- * drops a record: the producer sleeps (interruptibly) until the consumer
- * frees a slot and says so (KVM_VSM_RING_WAKE or KVM_VSM_COMPLETE).
+ * drops a record and never makes a producer wait inside KVM_RUN: the vCPU
+ * exits (KVM_VSM_EXIT_HYPERV_RING_FULL) with nothing published, and
+ * KVM_VSM_RUN_VP waits for room, holding nothing, before entering again.
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -75,12 +76,12 @@ bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring)
 }
 
 /*
- * Append @rec, filling in its seq. Sleeps while the ring is full. With
+ * Append @rec, filling in its seq. Never waits: returns 0, -EAGAIN when
+ * the ring is full (the waiting flag is set, so the consumer says when it
+ * freed a slot; see kvm_vsm_ring_wait_space()), or -ENODEV when the
+ * partition is going away or @vtl, the producer's, is detached. With
  * @waiter, the record needs completion: @waiter is registered in the slot
  * before the record becomes visible, so KVM_VSM_COMPLETE always finds it.
- * Returns 0, -EINTR (signal: nothing was published) or -ENODEV (the
- * partition is going away, or @vtl, the producer's, is being detached:
- * detach waits for us, so we must not wait for a consumer).
  */
 int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl,
 			 struct kvm_vsm_ring_record *rec,
@@ -88,29 +89,16 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl
 {
 	struct kvm_vsm_ring *ring = &part->ring;
 
-	for (;;) {
-		spin_lock(&ring->lock);
-		if (READ_ONCE(part->dead) || READ_ONCE(vtl->gone)) {
-			spin_unlock(&ring->lock);
-			return -ENODEV;
-		}
-		if (kvm_vsm_ring_has_space(ring))
-			break;
+	spin_lock(&ring->lock);
+	if (READ_ONCE(part->dead) || READ_ONCE(vtl->gone)) {
+		spin_unlock(&ring->lock);
+		return -ENODEV;
+	}
+	if (!kvm_vsm_ring_has_space(ring)) {
 		WRITE_ONCE(ring->hdr->flags,
 			   ring->hdr->flags | KVM_VSM_RING_F_PRODUCER_WAITING);
 		spin_unlock(&ring->lock);
-		/*
-		 * A wake clears the flag; go round to set it again before
-		 * sleeping more, or the consumer's next advance would not know
-		 * to wake us (it reads the flag after publishing `consumer`).
-		 */
-		if (wait_event_interruptible(ring->space_wq,
-					     !(READ_ONCE(ring->hdr->flags) &
-					       KVM_VSM_RING_F_PRODUCER_WAITING) ||
-					     kvm_vsm_ring_has_space(ring) ||
-					     READ_ONCE(part->dead) ||
-					     READ_ONCE(vtl->gone)))
-			return -EINTR;
+		return -EAGAIN;
 	}
 	rec->seq = ++ring->next_seq;
 	if (waiter) {
@@ -126,6 +114,42 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl
 	spin_unlock(&ring->lock);
 	wake_up_interruptible(&ring->poll_wq);
 	return 0;
+}
+
+/*
+ * KVM_VSM_RUN_VP, holding nothing, before entering a vCPU whose record
+ * did not fit: wait until the consumer frees a slot (KVM_VSM_RING_WAKE or
+ * KVM_VSM_COMPLETE), a VTL is detached (the caller looks again), or a
+ * signal (-EINTR).
+ */
+int kvm_vsm_ring_wait_space(struct kvm_vsm_partition *part)
+{
+	struct kvm_vsm_ring *ring = &part->ring;
+	u32 gen = READ_ONCE(part->detach_gen);
+
+	for (;;) {
+		spin_lock(&ring->lock);
+		if (kvm_vsm_ring_has_space(ring)) {
+			spin_unlock(&ring->lock);
+			return 0;
+		}
+		WRITE_ONCE(ring->hdr->flags,
+			   ring->hdr->flags | KVM_VSM_RING_F_PRODUCER_WAITING);
+		spin_unlock(&ring->lock);
+		/*
+		 * A wake clears the flag; go round to set it again before
+		 * sleeping more, or the consumer's next advance would not know
+		 * to wake us (it reads the flag after publishing `consumer`).
+		 */
+		if (wait_event_interruptible(ring->space_wq,
+					     !(READ_ONCE(ring->hdr->flags) &
+					       KVM_VSM_RING_F_PRODUCER_WAITING) ||
+					     kvm_vsm_ring_has_space(ring) ||
+					     READ_ONCE(part->detach_gen) != gen))
+			return -EINTR;
+		if (READ_ONCE(part->detach_gen) != gen)
+			return 0;
+	}
 }
 
 /* The vCPU waiting on record @seq, unregistered; NULL if none. */
@@ -181,13 +205,21 @@ int kvm_vsm_ring_set_eventfd(struct kvm_vsm_ring *ring, int fd)
 	return 0;
 }
 
-/* Drop @vtl's outstanding records; it is unreachable and has no waiters. */
+/*
+ * Drop @vtl's outstanding records (it is unreachable now) and release a
+ * KVM_VSM_RUN_VP waiting for their answers.
+ */
 void kvm_vsm_ring_forget_vtl(struct kvm_vsm_partition *part,
 			     struct kvm_vsm_vtl *vtl)
 {
 	struct kvm_vsm_vp *vp;
 	unsigned long i;
 
-	xa_for_each(&vtl->vps, i, vp)
+	xa_for_each(&vtl->vps, i, vp) {
 		kvm_vsm_ring_drop_waiter(&part->ring, vp);
+		if (vp->st) {
+			WRITE_ONCE(vp->st->answer_wait, false);
+			wake_up_all(&vp->st->wq);
+		}
+	}
 }

@@ -80,10 +80,12 @@ int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 			},
 		};
 
-		/* Not published on a signal: the guest retries the call. */
-		kvm_vcpu_srcu_read_unlock(vcpu);
+		/* A full ring: the guest makes the call again (entry.c). */
 		r = kvm_vsm_ring_publish(part, vtl, &rec, NULL);
-		kvm_vcpu_srcu_read_lock(vcpu);
+		if (r == -EAGAIN) {
+			kvm_vsm_exit_ring_full(vcpu, st, hc->control);
+			return 0;
+		}
 		if (r)
 			return r;
 		vcpu->run->hyperv.u.hcall.input = code;
@@ -99,61 +101,6 @@ int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 	vcpu->run->exit_reason = KVM_EXIT_HYPERV;
 	vcpu->run->hyperv.type = KVM_VSM_EXIT_HYPERV_VTL;
 	return 0;
-}
-
-/* The VP assist page of @vcpu's VTL, or 0 when the guest has none. */
-static gpa_t kvm_vsm_assist_gpa(struct kvm_vcpu *vcpu)
-{
-	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
-
-	if (!hv || !(hv->hv_vapic & HV_VP_ASSIST_ENABLE))
-		return 0;
-	return hv->hv_vapic & PAGE_MASK;
-}
-
-static int kvm_vsm_guest_rw(struct kvm_vcpu *vcpu, gpa_t gpa, void *data,
-			    unsigned long len, bool write)
-{
-	int idx, r;
-
-	idx = srcu_read_lock(&vcpu->kvm->srcu);
-	r = write ? kvm_vcpu_write_guest(vcpu, gpa, data, len) :
-		    kvm_vcpu_read_guest(vcpu, gpa, data, len);
-	srcu_read_unlock(&vcpu->kvm->srcu, idx);
-	return r;
-}
-
-/* complete_userspace_io of a vCPU entered by a VTL call: KVM_RUN runs it. */
-static int kvm_vsm_deliver_entry(struct kvm_vcpu *vcpu)
-{
-	struct kvm_vsm_vtl *vtl;
-	struct kvm_vsm_vp *vp;
-	gpa_t assist;
-	int idx;
-
-	idx = srcu_read_lock(&kvm_vsm_srcu);
-	vtl = kvm_vsm_vtl_of(vcpu->kvm);
-	vp = vtl ? xa_load(&vtl->vps, vcpu->vcpu_idx) : NULL;
-	assist = kvm_vsm_assist_gpa(vcpu);
-	if (vp && vp->pending_entry_reason && assist)
-		kvm_vsm_guest_rw(vcpu, assist + HV_VP_ASSIST_VTL_ENTRY_REASON,
-				 &vp->pending_entry_reason, sizeof(u32), true);
-	if (vp)
-		vp->pending_entry_reason = 0;
-	srcu_read_unlock(&kvm_vsm_srcu, idx);
-	return 1;
-}
-
-/*
- * @vp is being freed: take our callback back out of its vCPU unless KVM
- * has consumed it. A KVM_RUN that read the pointer just before still calls
- * it; only an rmmod completing within those instructions, after the
- * partition's release, could hurt (docs/design.md, known limitations).
- */
-void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp)
-{
-	cmpxchg(&vp->vcpu->arch.complete_userspace_io, kvm_vsm_deliver_entry,
-		NULL);
 }
 
 /* TLFS shared state, @src to @dst; neither vCPU is loaded. */
@@ -187,27 +134,15 @@ static void kvm_vsm_assist_side(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp,
 				bool restore)
 {
 	u64 ret_regs[2];
-	gpa_t assist;
 
 	if (entry_reason) {
-		/*
-		 * Guest memory is written with a running vCPU only (KVM's
-		 * dirty tracking WARNs otherwise): the entry reason lands when
-		 * @dst's KVM_RUN starts, through complete_userspace_io, which
-		 * KVM runs first thing (the seeds/004 "defer to the first run").
-		 */
-		dst_vp->pending_entry_reason = entry_reason;
-		if (!dst->arch.complete_userspace_io)
-			dst->arch.complete_userspace_io = kvm_vsm_deliver_entry;
-		else
+		/* Written when @dst's KVM_RUN starts (entry.c). */
+		WRITE_ONCE(dst_vp->pending_entry_reason, entry_reason);
+		if (!kvm_vsm_arm_entry(dst))
 			pr_warn_ratelimited("kvm-vsm: VTL entry reason not delivered: completion pending\n");
-	} else if (restore) {
-		assist = kvm_vsm_assist_gpa(src);
-		if (assist && !kvm_vsm_guest_rw(src, assist + HV_VP_ASSIST_VTL_RET_RAX,
-						ret_regs, sizeof(ret_regs), false)) {
-			kvm_vsm_set_reg(dst, VCPU_REGS_RAX, ret_regs[0]);
-			kvm_vsm_set_reg(dst, VCPU_REGS_RCX, ret_regs[1]);
-		}
+	} else if (restore && !kvm_vsm_assist_ret_regs(src, ret_regs)) {
+		kvm_vsm_set_reg(dst, VCPU_REGS_RAX, ret_regs[0]);
+		kvm_vsm_set_reg(dst, VCPU_REGS_RCX, ret_regs[1]);
 	}
 }
 

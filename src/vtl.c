@@ -152,7 +152,6 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 			       struct kvm_vsm_vtl *vtl)
 {
 	struct kvm_vsm_vpstate *st;
-	struct kvm_vsm_vp *vp;
 	unsigned long i;
 
 	/* A VTL attached again starts disabled, with fresh registers. */
@@ -168,9 +167,8 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 
 	kvm_vsm_vtl_unpublish(vtl);
 	WRITE_ONCE(vtl->gone, true);
-	xa_for_each(&vtl->vps, i, vp)
-		wake_up_all(&vp->wq);
-	/* And its producers waiting for ring room: detach waits for them. */
+	/* KVM_VSM_RUN_VP waiting for ring room looks again. */
+	WRITE_ONCE(part->detach_gen, part->detach_gen + 1);
 	wake_up_all(&part->ring.space_wq);
 }
 

@@ -286,7 +286,7 @@ TEST_F(part, detach_restores_stock)
 	ASSERT_EQ(0, kvmvsm_attach_vcpu(self->part, v.vcpus[0]->fd, 0, NULL));
 	ASSERT_EQ(0, kvmvsm_set_ring_eventfd(self->part, efd));
 	ASSERT_EQ(0, pthread_create(&t, NULL, answer_one, (void *)(long)self->part));
-	ASSERT_EQ(0, kvmvsm_run_vp(self->part, 0, NULL));
+	ASSERT_EQ(0, vsm_run_vp(self->part, 0, NULL, v.vcpus));
 	pthread_join(t, NULL);
 	/* One record published: the eventfd counted it. */
 	EXPECT_EQ(sizeof(events), read(efd, &events, sizeof(events)));
@@ -315,6 +315,7 @@ static void sig_noop(int sig)
 struct sig_run {
 	int part;
 	int r;
+	int done;
 	pthread_t tid;
 };
 
@@ -323,14 +324,16 @@ static void *run_vp0(void *arg)
 	struct sig_run *s = arg;
 
 	s->r = kvmvsm_run_vp(s->part, 0, NULL);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
 /*
- * KVM_VSM_RUN_VP behaves as KVM_RUN: immediate_exit gives EINTR at once; a
- * signal to a vCPU waiting for a ring answer gives EINTR and KVM_EXIT_INTR,
- * and running again waits for the same record (no duplicate) and delivers
- * its answer.
+ * KVM_VSM_RUN_VP behaves as KVM_RUN: immediate_exit gives EINTR at once. A
+ * forwarded hypercall ends it with KVM_VSM_EXIT_HYPERV_RECORD (its seq in
+ * params[0]); running again before the answer waits, a signal then gives
+ * EINTR and KVM_EXIT_INTR, and running again waits for the same record
+ * (no duplicate) and delivers its answer.
  */
 TEST_F(part, run_vp_signals)
 {
@@ -338,29 +341,42 @@ TEST_F(part, run_vp_signals)
 	struct kvm_vsm_partition_info info = {};
 	struct kvmvsm_ring ring;
 	struct sig_run s = { .part = self->part };
+	struct kvm_run *run;
 	struct vsm_vm v;
 	struct ucall uc;
 	u64 seq;
+	int i;
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	vsm_vm_create(&v, 1, vsm_guest, 1);
+	run = v.vcpus[0]->run;
 	ASSERT_EQ(0, kvmvsm_attach_vtl(self->part, v.vm->fd, 0));
 	ASSERT_EQ(0, kvmvsm_attach_vcpu(self->part, v.vcpus[0]->fd, 0, NULL));
 	ASSERT_EQ(0, kvmvsm_ring_map(self->part, &ring));
 
-	v.vcpus[0]->run->immediate_exit = 1;
+	run->immediate_exit = 1;
 	EXPECT_EQ(-EINTR, kvmvsm_run_vp(self->part, 0, NULL));
-	v.vcpus[0]->run->immediate_exit = 0;
+	run->immediate_exit = 0;
 
-	/* Into the guest, which blocks in its VSM hypercall. */
-	ASSERT_EQ(0, pthread_create(&s.tid, NULL, run_vp0, &s));
-	ASSERT_EQ(1, kvmvsm_ring_wait(&ring, 60000));
+	/* Into the guest, whose VSM hypercall ends the run with its record. */
+	ASSERT_EQ(0, kvmvsm_run_vp(self->part, 0, NULL));
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_RECORD, kvmvsm_exit(run));
+	ASSERT_EQ(1, kvmvsm_ring_wait(&ring, 0));
 	seq = kvmvsm_ring_peek(&ring)->seq;
-	usleep(100000);
-	pthread_kill(s.tid, SIGUSR1);
+	EXPECT_EQ(seq, run->hyperv.u.hcall.params[0]);
+	EXPECT_EQ(HVCALL_GET_VP_REGISTERS | HV_HYPERCALL_FAST_BIT,
+		  run->hyperv.u.hcall.input);
+
+	/* Again, unanswered: it waits; a signal ends the wait. */
+	ASSERT_EQ(0, pthread_create(&s.tid, NULL, run_vp0, &s));
+	/* Until one lands while the thread is in the kernel. */
+	for (i = 0; !__atomic_load_n(&s.done, __ATOMIC_ACQUIRE) && i < 300; i++) {
+		usleep(100000);
+		pthread_kill(s.tid, SIGUSR1);
+	}
 	pthread_join(s.tid, NULL);
 	EXPECT_EQ(-EINTR, s.r);
-	EXPECT_EQ(KVM_EXIT_INTR, v.vcpus[0]->run->exit_reason);
+	EXPECT_EQ(KVM_EXIT_INTR, run->exit_reason);
 
 	/* Again: the same record is awaited, not a second one. */
 	ASSERT_EQ(0, pthread_create(&s.tid, NULL, run_vp0, &s));
@@ -372,6 +388,7 @@ TEST_F(part, run_vp_signals)
 	EXPECT_EQ(0, s.r);
 	ASSERT_EQ(UCALL_SYNC, get_ucall(v.vcpus[0], &uc));
 	EXPECT_EQ(0x77, uc.args[1]);
+	EXPECT_EQ(-ENOENT, kvmvsm_ring_complete(&ring, seq, 0x77));
 	ASSERT_EQ(0, kvmvsm_get_info(self->part, &info));
 	EXPECT_EQ(1, info.hypercalls_forwarded);
 	kvmvsm_ring_unmap(&ring);
@@ -436,7 +453,7 @@ TEST_F_TIMEOUT(part, kill_vmm_with_vcpus_in_guest, PART_TIMEOUT)
 			vsm_vm_create(&v, 1, busy_guest, 0);
 			kvmvsm_attach_vtl(part, v.vm->fd, 0);
 			kvmvsm_attach_vcpu(part, v.vcpus[0]->fd, 0, NULL);
-			/* round 0: blocked in a VSM hypercall; 1: plain KVM_RUN */
+			/* round 0: a record never answered; 1: plain KVM_RUN */
 			if (round == 1)
 				kvmvsm_detach_vtl(part, 0);
 			*ready = 1;

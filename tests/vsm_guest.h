@@ -7,6 +7,10 @@
 #ifndef VSM_GUEST_H
 #define VSM_GUEST_H
 
+#include <sched.h>
+
+#include "kvmvsm.h"
+
 #ifndef HYPERV_LINUX_OS_ID	/* not in 6.1's selftests: TLFS 3.6 encoding */
 #define HYPERV_LINUX_OS_ID	((u64)0x8100 << 48)
 #endif
@@ -62,6 +66,50 @@ static inline void vsm_vm_create(struct vsm_vm *v, int nr, void *guest_code,
 		vcpu_set_hv_cpuid(v->vcpus[i]);
 		vcpu_args_set(v->vcpus[i], 4, v->page,
 			      addr_gva2gpa(v->vm, v->page), (u64)i, arg);
+	}
+}
+
+/*
+ * An exit a VMM with a ring consumer thread enters again after: a record
+ * the consumer answers, or a full ring it drains (libkvmvsm kvmvsm_exit()).
+ */
+static inline bool vsm_reenter_exit(struct kvm_run *run)
+{
+	u32 e = kvmvsm_exit(run);
+
+	return e == KVM_VSM_EXIT_HYPERV_RECORD || e == KVM_VSM_EXIT_HYPERV_RING_FULL;
+}
+
+/*
+ * KVM_VSM_RUN_VP of VP @vp until an exit the test handles itself: a
+ * record or full-ring exit is entered again (the module waits for the
+ * test's consumer thread). @vcpus: the VP's vCPU per VTL.
+ */
+static inline int vsm_run_vp(int part, u32 vp, u32 *vtl,
+			     struct kvm_vcpu *const *vcpus)
+{
+	u32 v = 0;
+	int r;
+
+	do {
+		r = kvmvsm_run_vp(part, vp, &v);
+	} while (!r && vsm_reenter_exit(vcpus[v]->run));
+	if (vtl)
+		*vtl = v;
+	return r;
+}
+
+/*
+ * Plain KVM_RUN the same way: until the record is answered, KVM_RUN
+ * returns its exit again at once.
+ */
+static inline void vsm_vcpu_run(struct kvm_vcpu *vcpu)
+{
+	for (;;) {
+		vcpu_run(vcpu);
+		if (!vsm_reenter_exit(vcpu->run))
+			return;
+		sched_yield();
 	}
 }
 

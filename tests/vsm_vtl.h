@@ -399,7 +399,7 @@ static inline u64 vtl_run_vp0(struct vtl_pair *p, struct kvmvsm_ring *ring,
 	int r;
 
 	for (;;) {
-		r = kvmvsm_run_vp(p->part, 0, &vtl);
+		r = vsm_run_vp(p->part, 0, &vtl, p->vcpu);
 		TEST_ASSERT(!r, "KVM_VSM_RUN_VP: %d", r);
 		run = p->vcpu[vtl]->run;
 		if (ring && run->exit_reason == KVM_EXIT_HYPERV &&
@@ -447,11 +447,12 @@ struct vp_runner {
 static inline void *run_vp_thread(void *arg)
 {
 	struct vp_runner *r = arg;
+	struct kvm_vcpu *vcpus[] = { r->p->vp[0][r->vp], r->p->vp[1][r->vp] };
 	u32 vtl;
 	int e;
 
 	for (;;) {
-		e = kvmvsm_run_vp(r->p->part, r->vp, &vtl);
+		e = vsm_run_vp(r->p->part, r->vp, &vtl, vcpus);
 		if (e) {
 			r->result = e;
 			return NULL;

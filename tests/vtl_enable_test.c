@@ -440,7 +440,7 @@ TEST_F_TIMEOUT(vtl_enable, guest_enables_vtl1_and_vsm_registers, ENABLE_TIMEOUT)
 	for (;;) {
 		u32 vtl;
 
-		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+		ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
 		ASSERT_EQ(0, vtl);
 		if (get_ucall(p.vp[0][0], &uc) != UCALL_ABORT)
 			break;

@@ -226,7 +226,7 @@ TEST(no_higher_vtl_and_plain_kvm_run)
 		EXPECT_EQ(want[i], uc.args[1] & 0xffff);
 	}
 	ASSERT_EQ(0, pthread_create(&t, NULL, answer_vtl_call, (void *)(long)p.part));
-	vcpu_run(p.vcpu[0]);
+	vsm_vcpu_run(p.vcpu[0]);
 	pthread_join(t, NULL);
 	ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
 	EXPECT_EQ(0x5678, uc.args[1]);

@@ -123,6 +123,20 @@ int kvmvsm_run_vp(int part_fd, uint32_t vp, uint32_t *vtl)
 	return r;
 }
 
+uint32_t kvmvsm_exit(const struct kvm_run *run)
+{
+	if (run->exit_reason != KVM_EXIT_HYPERV)
+		return 0;
+	switch (run->hyperv.type) {
+	case KVM_VSM_EXIT_HYPERV_VTL:
+	case KVM_VSM_EXIT_HYPERV_RECORD:
+	case KVM_VSM_EXIT_HYPERV_RING_FULL:
+		return run->hyperv.type;
+	default:
+		return 0;
+	}
+}
+
 int kvmvsm_set_active_vtl(int part_fd, uint32_t vp, uint32_t vtl,
 			  uint32_t flags, uint32_t from)
 {

@@ -42,6 +42,20 @@ int kvmvsm_set_ring_eventfd(int part_fd, int event_fd);
 /* KVM_RUN on VP @vp's active VTL; *vtl (may be NULL) says which ran. */
 int kvmvsm_run_vp(int part_fd, uint32_t vp, uint32_t *vtl);
 
+struct kvm_run;
+/*
+ * The kvm-vsm exit in @run (the kvm_run of the vCPU that exited): a
+ * KVM_VSM_EXIT_HYPERV_* value, or 0 for any other exit.
+ * - KVM_VSM_EXIT_HYPERV_RECORD: a record waits for KVM_VSM_COMPLETE
+ *   (params[0] is its seq). Answer it from any thread; a VMM whose ring
+ *   consumer is another thread just runs the VP again: KVM_VSM_RUN_VP
+ *   waits for the answer, holding nothing.
+ * - KVM_VSM_EXIT_HYPERV_RING_FULL: consume records, then run again
+ *   (KVM_VSM_RUN_VP waits for room first).
+ * - KVM_VSM_EXIT_HYPERV_VTL: userspace mode, a VTL switch to make.
+ */
+uint32_t kvmvsm_exit(const struct kvm_run *run);
+
 /*
  * Userspace mode, reference VTL switch: after KVM_VSM_RUN_VP returned the
  * KVM_VSM_EXIT_HYPERV_VTL exit of VP @vp at VTL @from (vCPU fd @from_fd),

@@ -16,8 +16,11 @@
 /*
  * 2: VTLs start disabled until the guest enables them (or the VMM, with
  * KVM_VSM_ATTACH_VCPU_ENABLED); partition_info.enabled_vtl_mask.
+ * 3: a record that needs an answer ends KVM_RUN (KVM_VSM_EXIT_HYPERV_RECORD)
+ * and the answer is applied at the vCPU's next entry; a full ring ends it
+ * too (KVM_VSM_EXIT_HYPERV_RING_FULL); nothing waits inside KVM_RUN.
  */
-#define KVM_VSM_API_VERSION	2
+#define KVM_VSM_API_VERSION	3
 
 /* 0xB9 is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define KVMVSMIO		0xB9
@@ -184,6 +187,26 @@ struct kvm_vsm_active_vtl {
  */
 #define KVM_VSM_VTL_SWITCH_INTERRUPT	0
 #define KVM_VSM_EXIT_HYPERV_VTL		0x56534d01
+
+/*
+ * A hypercall the module leaves to the VMM: KVM_RUN (and KVM_VSM_RUN_VP)
+ * returns 0 with exit_reason KVM_EXIT_HYPERV, hyperv.type
+ * KVM_VSM_EXIT_HYPERV_RECORD, hyperv.u.hcall.input the hypercall input
+ * value and params[0] the seq of its KVM_VSM_RECORD_HYPERCALL record. The
+ * guest's RIP is still on the call. Answer with KVM_VSM_COMPLETE from any
+ * thread; the answer reaches the guest when the vCPU next enters. Entered
+ * again before the answer, KVM_RUN returns this exit again at once, and
+ * KVM_VSM_RUN_VP waits for the answer (interruptibly, holding nothing).
+ * If the VMM moves the guest's RIP meanwhile, the record is cancelled at
+ * the next entry (its KVM_VSM_COMPLETE gets ENOENT).
+ */
+#define KVM_VSM_EXIT_HYPERV_RECORD	0x56534d02
+/*
+ * A record did not fit in the ring: nothing was published or retired;
+ * hyperv.u.hcall.input is the hypercall input value (0 for an interrupt).
+ * Consume records and enter again: KVM_VSM_RUN_VP first waits for room.
+ */
+#define KVM_VSM_EXIT_HYPERV_RING_FULL	0x56534d03
 
 /* Answer a ring record that has KVM_VSM_RECORD_NEEDS_COMPLETION. */
 struct kvm_vsm_complete {

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared layer: what an exit leaves for the vCPU's next entry. KVM calls
+ * a vCPU's complete_userspace_io first thing in its next KVM_RUN, with
+ * the vCPU loaded and kvm->srcu held (KVM's own pattern for answers from
+ * userspace); ours finishes
+ *  - a hypercall forwarded to the VMM: its answer to RAX and the call
+ *    retired; or the record cancelled, when the VMM moved the guest's RIP
+ *    meanwhile; or, not answered yet, the same exit again;
+ *  - a VTL entry: the entry reason in the VP assist page (guest memory is
+ *    written with a running vCPU only; KVM's dirty tracking WARNs
+ *    otherwise: the seeds/004 "defer to the first run").
+ * Nothing here waits for userspace.
+ */
+#include "kvm_vsm.h"
+
+static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu);
+
+/* The VP assist page of @vcpu's VTL, or 0 when the guest has none. */
+static gpa_t kvm_vsm_assist_gpa(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
+
+	if (!hv || !(hv->hv_vapic & HV_VP_ASSIST_ENABLE))
+		return 0;
+	return hv->hv_vapic & PAGE_MASK;
+}
+
+int kvm_vsm_guest_rw(struct kvm_vcpu *vcpu, gpa_t gpa, void *data,
+			    unsigned long len, bool write)
+{
+	int idx, r;
+
+	idx = srcu_read_lock(&vcpu->kvm->srcu);
+	r = write ? kvm_vcpu_write_guest(vcpu, gpa, data, len) :
+		    kvm_vcpu_read_guest(vcpu, gpa, data, len);
+	srcu_read_unlock(&vcpu->kvm->srcu, idx);
+	return r;
+}
+
+/* The guest's RAX/RCX the returning VTL left in its VP assist page. */
+int kvm_vsm_assist_ret_regs(struct kvm_vcpu *vcpu, u64 regs[2])
+{
+	gpa_t assist = kvm_vsm_assist_gpa(vcpu);
+
+	if (!assist)
+		return -ENOENT;
+	return kvm_vsm_guest_rw(vcpu, assist + HV_VP_ASSIST_VTL_RET_RAX, regs,
+				2 * sizeof(u64), false);
+}
+
+/* KVM_RUN ends with a record for the VMM to answer (docs/api.md). */
+void kvm_vsm_exit_record(struct kvm_vcpu *vcpu, struct kvm_vsm_vp *vp)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_HYPERV;
+	memset(&run->hyperv, 0, sizeof(run->hyperv));
+	run->hyperv.type = KVM_VSM_EXIT_HYPERV_RECORD;
+	run->hyperv.u.hcall.input = vp->control;
+	run->hyperv.u.hcall.params[0] = vp->seq;
+}
+
+/*
+ * KVM_RUN ends because a record did not fit in the ring; nothing was
+ * published and the instruction was not retired: the guest makes its
+ * call again when it next runs. KVM_VSM_RUN_VP first waits for room.
+ */
+void kvm_vsm_exit_ring_full(struct kvm_vcpu *vcpu, struct kvm_vsm_vpstate *st,
+			    u64 control)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_HYPERV;
+	memset(&run->hyperv, 0, sizeof(run->hyperv));
+	run->hyperv.type = KVM_VSM_EXIT_HYPERV_RING_FULL;
+	run->hyperv.u.hcall.input = control;
+	if (st)
+		WRITE_ONCE(st->ring_full, true);
+}
+
+/*
+ * At @vcpu's next KVM_RUN, call kvm_vsm_vcpu_entry(). False if KVM has a
+ * completion of its own pending there (then nothing is armed).
+ */
+bool kvm_vsm_arm_entry(struct kvm_vcpu *vcpu)
+{
+	void *old = cmpxchg(&vcpu->arch.complete_userspace_io, NULL,
+			    kvm_vsm_vcpu_entry);
+
+	return !old || old == kvm_vsm_vcpu_entry;
+}
+
+/* The forwarded hypercall of @vp, at its vCPU's next entry. */
+static int kvm_vsm_forward_resume(struct kvm_vcpu *vcpu,
+				  struct kvm_vsm_vtl *vtl,
+				  struct kvm_vsm_vp *vp)
+{
+	struct kvm_vsm_ring *ring = &vtl->part->ring;
+	/* The VMM moved the guest (KVM_SET_REGS, a reset): not this call any more. */
+	bool moved = kvm_get_linear_rip(vcpu) != vp->rip;
+	u64 result = 0;
+
+	spin_lock(&ring->lock);
+	switch (vp->state) {
+	case VSM_IDLE:		/* dropped: the VTL was detached */
+		spin_unlock(&ring->lock);
+		return 1;
+	case VSM_PUBLISHED:
+		if (!moved) {
+			/* Re-entered unanswered: the same exit, nothing runs. */
+			WRITE_ONCE(vp->st->answer_wait, true);
+			spin_unlock(&ring->lock);
+			kvm_vsm_arm_entry(vcpu);
+			kvm_vsm_exit_record(vcpu, vp);
+			return 0;
+		}
+		/* Cancelled: its slot is free, KVM_VSM_COMPLETE gets ENOENT. */
+		kvm_vsm_ring_take_waiter(ring, vp->seq);
+		break;
+	case VSM_COMPLETED:
+		result = vp->result;
+		break;
+	}
+	vp->state = VSM_IDLE;
+	spin_unlock(&ring->lock);
+	kvm_vsm_ring_wake_producers(ring);
+	if (moved)
+		return 1;
+	return kvm_vsm_hypercall_done(vcpu, vp->longmode, result);
+}
+
+/* complete_userspace_io of our vCPUs (kvm_vsm_arm_entry()). */
+static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_vtl *vtl;
+	struct kvm_vsm_vp *vp;
+	u32 reason;
+	gpa_t assist;
+	int idx, r = 1;
+
+	idx = srcu_read_lock(&kvm_vsm_srcu);
+	vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	vp = vtl ? xa_load(&vtl->vps, vcpu->vcpu_idx) : NULL;
+	if (vp) {
+		reason = xchg(&vp->pending_entry_reason, 0);
+		assist = kvm_vsm_assist_gpa(vcpu);
+		if (reason && assist)
+			kvm_vsm_guest_rw(vcpu, assist + HV_VP_ASSIST_VTL_ENTRY_REASON,
+					 &reason, sizeof(reason), true);
+		r = kvm_vsm_forward_resume(vcpu, vtl, vp);
+	}
+	srcu_read_unlock(&kvm_vsm_srcu, idx);
+	return r;
+}
+
+/*
+ * @vp is being freed: take our callback back out of its vCPU unless KVM
+ * has consumed it. A KVM_RUN that read the pointer just before still calls
+ * it; only an rmmod completing within those instructions, after the
+ * partition's release, could hurt (docs/design.md, known limitations).
+ */
+void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp)
+{
+	cmpxchg(&vp->vcpu->arch.complete_userspace_io, kvm_vsm_vcpu_entry, NULL);
+}
