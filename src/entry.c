@@ -123,6 +123,7 @@ static int kvm_vsm_forward_resume(struct kvm_vcpu *vcpu,
 		break;
 	}
 	vp->state = VSM_IDLE;
+	WRITE_ONCE(vp->st->answer_wait, false);
 	spin_unlock(&ring->lock);
 	kvm_vsm_ring_wake_producers(ring);
 	if (moved)

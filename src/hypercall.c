@@ -66,6 +66,8 @@ static int kvm_vsm_forward(struct kvm_vsm_hc *hc, u64 *result)
 		*result = HV_STATUS_INVALID_HYPERCALL_CODE;
 		return 1;
 	}
+	/* The first exit for a record goes to the VMM: RUN_VP does not wait. */
+	WRITE_ONCE(vp->st->answer_wait, false);
 	kvm_vsm_exit_record(vcpu, vp);
 	return 0;
 }
