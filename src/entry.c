@@ -27,7 +27,7 @@ static gpa_t kvm_vsm_assist_gpa(struct kvm_vcpu *vcpu)
 }
 
 int kvm_vsm_guest_rw(struct kvm_vcpu *vcpu, gpa_t gpa, void *data,
-			    unsigned long len, bool write)
+		     unsigned long len, bool write)
 {
 	int idx, r;
 

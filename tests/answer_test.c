@@ -180,8 +180,9 @@ static void *attach_detach_close(void *arg)
 }
 
 /*
- * VMM A (a child process) leaves a record unanswered; VMM B (this process) attaches, detaches and closes its own partition: B is
- * never held up by A (detach waits for a grace period of the SRCU every
+ * VMM A (a child process) leaves a record unanswered; VMM B (this
+ * process) attaches, detaches and closes its own partition: B is never
+ * held up by A (detach waits for a grace period of the SRCU every
  * partition's hooks share).
  */
 TEST_F_TIMEOUT(ans, silent_vmm_never_delays_another, ANSWER_TIMEOUT)
