@@ -210,8 +210,10 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 	set_cr0(vcpu, ctx->cr0);
 	vcpu->arch.cr0 = ctx->cr0;
 	set_cr4(vcpu, ctx->cr4);
-	/* CPUID.1:ECX.OSXSAVE, CPUID.7:ECX.OSPKE follow CR4 (vendor set_cr4
-	 * does it on a change; idempotent, so made sure of here). */
+	/*
+	 * CPUID.1:ECX.OSXSAVE and CPUID.7:ECX.OSPKE follow CR4: vendor
+	 * set_cr4 updates them on a change; idempotent, so made sure of here.
+	 */
 	kvm_update_cpuid_runtime(vcpu);
 	/* PAE paging: the PDPTRs come from guest memory, as in __set_sregs(). */
 	if ((ctx->cr0 & X86_CR0_PG) && (ctx->cr4 & X86_CR4_PAE) &&

@@ -56,6 +56,7 @@ enum {
 	CTX_SS_ATTR = CTX_CS + 11, CTX_TR_ATTR = CTX_CS + 13,
 	CTX_EFER = 23, CTX_CR0, CTX_CR3, CTX_CR4, CTX_PAT
 };
+
 #define ATTR(bits)	((u64)(bits) << 48)	/* in a segment's second word */
 static u64 g_pku;	/* KVM has PKU: the VTL1 VM's CPUID hides it */
 
