@@ -66,6 +66,27 @@ int kvm_vsm_enable_partition_vtl(struct kvm_vsm_hc *hc, u64 *result)
 	return 1;
 }
 
+/*
+ * The initial context, checked against the vCPU that will hold it (its
+ * guest CPUID, MAXPHYADDR), under that vCPU's mutex. Inside KVM_RUN we do
+ * not wait for it: a vCPU the VMM is using right then (an ioctl on it)
+ * gives HV_STATUS_INVALID_VTL_STATE, and the guest may retry.
+ */
+static u64 kvm_vsm_check_context(struct kvm_vcpu *caller, struct kvm_vcpu *vcpu,
+				 const struct tlfs_initial_vp_context *ctx)
+{
+	bool valid;
+
+	if (vcpu == caller)
+		return kvm_vsm_initial_context_valid(vcpu, ctx) ?
+		       HV_STATUS_SUCCESS : HV_STATUS_INVALID_PARAMETER;
+	if (!mutex_trylock(&vcpu->mutex))
+		return HV_STATUS_INVALID_VTL_STATE;
+	valid = kvm_vsm_initial_context_valid(vcpu, ctx);
+	mutex_unlock(&vcpu->mutex);
+	return valid ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_PARAMETER;
+}
+
 int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result)
 {
 	struct kvm_vsm_partition *part = hc->vtl->part;
@@ -92,8 +113,7 @@ int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result)
 	t = in->target_vtl;
 	*result = HV_STATUS_INVALID_PARAMETER;
 	if (!kvm_vsm_zero(in->reserved, sizeof(in->reserved)) ||
-	    !t || t > kvm_vsm_max_vtl(part) ||
-	    !kvm_vsm_initial_context_valid(&in->ctx))
+	    !t || t > kvm_vsm_max_vtl(part))
 		goto out;
 	vp = in->vp_index == HV_VP_INDEX_SELF ? hc->vcpu->vcpu_idx : in->vp_index;
 	st = xa_load(&part->vpstates, vp);
@@ -101,6 +121,10 @@ int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result)
 	/* A VP exists at VTL t once the VMM registered its vCPU there. */
 	*result = HV_STATUS_INVALID_VP_INDEX;
 	if (!st || !kvm_vsm_vp_at(part, 0, vp) || !target)
+		goto out;
+	/* Invalid for the target VTL's VM: HV_STATUS_INVALID_PARAMETER. */
+	*result = kvm_vsm_check_context(hc->vcpu, target->vcpu, &in->ctx);
+	if (*result)
 		goto out;
 
 	ctx = kmemdup(&in->ctx, sizeof(*ctx), GFP_KERNEL_ACCOUNT);

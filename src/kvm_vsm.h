@@ -94,6 +94,7 @@ struct kvm_vsm_vpstate {
 	u8 switch_to;			/* KVM_VSM_NO_SWITCH or a VTL */
 	u8 entry_reason;		/* HV_VTL_ENTRY_* written on the switch */
 	bool fast_return;		/* VtlReturn: keep RAX/RCX as they are */
+	bool call_longmode;		/* the VtlCall/VtlReturn's result: RAX */
 	bool in_run;			/* inside KVM_VSM_RUN_VP */
 	u16 enabled_vtls;		/* HvCallEnableVpVtl; under vsm_lock */
 	/*
@@ -277,10 +278,13 @@ struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp);
 struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp);
 u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
 
-/* context.c: guest-supplied register state. */
-bool kvm_vsm_initial_context_valid(const struct tlfs_initial_vp_context *c);
+/* context.c: guest-supplied register state, checked as KVM checks the guest's. */
+bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,
+				   const struct tlfs_initial_vp_context *c);
 int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 				  const struct tlfs_initial_vp_context *ctx);
+bool kvm_vsm_fpu_compatible(struct kvm_vcpu *a, struct kvm_vcpu *b);
+bool kvm_vsm_shared_state_valid(struct kvm_vcpu *dst, struct kvm_vcpu *src);
 
 /* ring.c */
 int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries);
@@ -298,6 +302,14 @@ int kvm_vsm_ring_set_eventfd(struct kvm_vsm_ring *ring, int fd);
 bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring);
 
 /* ---- base ---- */
+
+/*
+ * kvm.ko exports (both kernels) whose declarations live in
+ * arch/x86/kvm/{x86,cpuid}.h, which kernel headers packages do not ship.
+ */
+bool kvm_valid_efer(struct kvm_vcpu *vcpu, u64 efer);
+bool __kvm_is_valid_cr4(struct kvm_vcpu *vcpu, unsigned long cr4);
+void kvm_update_cpuid_runtime(struct kvm_vcpu *vcpu);
 
 /* vendor.c */
 bool kvm_vsm_kvm_vendor_active(const struct device *dev);

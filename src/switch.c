@@ -95,6 +95,7 @@ int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 		st->switch_to = target;
 		st->entry_reason = HV_VTL_ENTRY_VTL_CALL;
 		st->fast_return = fast;
+		st->call_longmode = hc->longmode;
 	}
 	/* The caller resumes after its hypercall when it is switched back to. */
 	kvm_skip_emulated_instruction(vcpu);
@@ -117,10 +118,17 @@ static void kvm_vsm_copy_shared(struct kvm_vcpu *dst, struct kvm_vcpu *src)
 	for (dr = 0; dr < 4; dr++)
 		kvm_set_dr(dst, dr, kvm_vsm_get_dr(src, dr));
 	kvm_set_dr(dst, 6, kvm_vsm_get_dr(src, 6));
-	dst->arch.xcr0 = src->arch.xcr0;
-	/* Same process, same CPUID: the XSAVE buffers have the same layout. */
-	if (sfp->size == dfp->size)
-		memcpy(&dfp->regs, &sfp->regs, sfp->size);
+	/* kvm_vsm_shared_state_valid(): a valid XCR0, the same XSAVE layout. */
+	if (dst->arch.xcr0 != src->arch.xcr0) {
+		dst->arch.xcr0 = src->arch.xcr0;
+		/* CPUID.0xD.0 EBX follows XCR0; it reads CR4 (VMCS: loaded). */
+		vcpu_load(dst);
+		kvm_update_cpuid_runtime(dst);
+		vcpu_put(dst);
+	}
+	/* XSAVE component 9 (shared): KVM keeps it out of the buffer. */
+	dst->arch.pkru = src->arch.pkru;
+	memcpy(&dfp->regs, &sfp->regs, sfp->size);
 }
 
 /*
@@ -152,18 +160,29 @@ static void kvm_vsm_assist_side(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp,
  * state lives in the VMCS/VMCB); and it is runnable from now on, like
  * an AP after its SIPI.
  */
-static void kvm_vsm_first_entry(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp)
+static int kvm_vsm_first_entry(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp)
 {
-	struct tlfs_initial_vp_context *ctx = xchg(&dst_vp->initial_ctx, NULL);
+	/* Under part->lock, as are EnableVpVtl's effect and detach. */
+	struct tlfs_initial_vp_context *ctx = READ_ONCE(dst_vp->initial_ctx);
+	int r;
 
 	if (!ctx)
-		return;
+		return 0;
 	vcpu_load(dst);
-	if (kvm_vsm_apply_initial_context(dst, ctx))
-		pr_warn_ratelimited("kvm-vsm: initial VP context not applied\n");
+	r = kvm_vsm_apply_initial_context(dst, ctx);
 	vcpu_put(dst);
+	if (r) {
+		/*
+		 * Valid at the hypercall, not for @dst now (its CPUID changed):
+		 * the VTL is not entered, the context stays for a later try.
+		 */
+		pr_warn_ratelimited("kvm-vsm: initial VP context refused (%d): VTL%u of VP %u not entered\n",
+				    r, dst_vp->vtl, dst_vp->index);
+		return r;
+	}
 	dst->arch.mp_state = KVM_MP_STATE_RUNNABLE;
-	kfree(ctx);
+	kfree(xchg(&dst_vp->initial_ctx, NULL));
+	return 0;
 }
 
 /* KVM_VSM_SET_ACTIVE_VTL: the VMM switched the VP itself (userspace mode). */
@@ -213,18 +232,46 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 		mutex_unlock(&dst->mutex);
 		goto out;
 	}
-	kvm_vsm_first_entry(dst, dst_vp);
-	kvm_vsm_assist_side(dst, dst_vp, src, reason, restore);
+	r = kvm_vsm_first_entry(dst, dst_vp);
+	if (!r)
+		kvm_vsm_assist_side(dst, dst_vp, src, reason, restore);
 	if (src)
 		mutex_unlock(&src->mutex);
 	mutex_unlock(&dst->mutex);
+	if (r)
+		goto out;	/* -EINVAL: the guest's initial context, refused */
 	/* The VMM's choice replaces a switch a signal left pending. */
 	st->switch_to = KVM_VSM_NO_SWITCH;
 	st->active_vtl = arg->vtl;
-	r = 0;
 out:
 	mutex_unlock(&part->lock);
 	return r;
+}
+
+/*
+ * The switch cannot be made: the target's initial context or the shared
+ * state (XCR0, XSAVE layout) is not valid for its vCPU any more. The VP
+ * stays where it is; a VtlCall/VtlReturn (already stepped over) returns
+ * HV_STATUS_INVALID_VTL_STATE, an interrupt entry is dropped (the
+ * interrupt stays pending in the higher VTL's APIC).
+ */
+static void kvm_vsm_switch_refused(struct kvm_vsm_vpstate *st,
+				   struct kvm_vcpu *src, struct kvm_vsm_vp *dst_vp)
+{
+	bool hypercall = st->switch_to < st->active_vtl ||
+			 st->entry_reason == HV_VTL_ENTRY_VTL_CALL;
+
+	pr_warn_ratelimited("kvm-vsm: VP %u: VTL%u state not valid for VTL%u's VM: no switch\n",
+			    dst_vp->index, st->active_vtl, st->switch_to);
+	st->switch_to = KVM_VSM_NO_SWITCH;
+	if (!hypercall)
+		return;
+	if (st->call_longmode) {
+		kvm_vsm_set_reg(src, VCPU_REGS_RAX, HV_STATUS_INVALID_VTL_STATE);
+	} else {
+		kvm_vsm_set_reg(src, VCPU_REGS_RDX, 0);
+		kvm_vsm_set_reg(src, VCPU_REGS_RAX, HV_STATUS_INVALID_VTL_STATE);
+	}
 }
 
 /*
@@ -262,14 +309,18 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		return -EINTR;
 	}
 
-	if (call)
-		kvm_vsm_first_entry(dst, dst_vp);
+	/* Nothing of a switch that cannot be completed is made. */
+	if (!kvm_vsm_shared_state_valid(dst, src) ||
+	    (call && kvm_vsm_first_entry(dst, dst_vp))) {
+		kvm_vsm_switch_refused(st, src, dst_vp);
+		goto out;
+	}
 	kvm_vsm_copy_shared(dst, src);
 	kvm_vsm_assist_side(dst, dst_vp, src, call ? st->entry_reason : 0,
 			    !call && !st->fast_return);
 	st->active_vtl = st->switch_to;
 	st->switch_to = KVM_VSM_NO_SWITCH;
-
+out:
 	mutex_unlock(&src->mutex);
 	mutex_unlock(&dst->mutex);
 	mutex_unlock(&part->lock);

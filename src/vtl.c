@@ -59,6 +59,36 @@ out_fdput:
 	return r;
 }
 
+/*
+ * A VTL switch copies the x87/SSE/AVX/... state buffer to buffer: the VP's
+ * vCPUs at all VTLs need one XSAVE layout (guest CPUID decides, e.g. AMX
+ * in one VM only). -EXDEV if @vcpu's differs. Each vCPU's mutex while its
+ * fpstate is read: KVM reallocates it under that mutex. Under part->lock.
+ */
+static int kvm_vsm_vp_fpu_check(struct kvm_vsm_partition *part, u32 vtl,
+				struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu *other;
+	int n, r = 0;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	for (n = 0; n < KVM_VSM_MAX_VTLS && !r; n++) {
+		other = n == vtl ? NULL : kvm_vsm_vp_vcpu(part, n, vcpu->vcpu_idx);
+		if (!other || other == vcpu)
+			continue;
+		if (mutex_lock_killable_nested(&other->mutex, 1)) {
+			r = -EINTR;
+			break;
+		}
+		if (!kvm_vsm_fpu_compatible(vcpu, other))
+			r = -EXDEV;
+		mutex_unlock(&other->mutex);
+	}
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
 int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 			struct kvm_vsm_attach_vcpu *arg)
 {
@@ -90,6 +120,9 @@ int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 		goto out_unlock;
 	r = -EINVAL;
 	if (vcpu->kvm != vtl->kvm)
+		goto out_unlock;
+	r = kvm_vsm_vp_fpu_check(part, arg->vtl, vcpu);
+	if (r)
 		goto out_unlock;
 	r = -ENOMEM;
 	vp = kvm_vsm_vp_get(vtl, vcpu);

@@ -52,9 +52,13 @@ static u64 g_in_gva, g_in_gpa, g_out_gva, g_out_gpa, g_stack1_top;
 static u64 g_ctx[28];	/* HV_INITIAL_VP_CONTEXT of VTL0 VP0, from the host */
 
 enum {
-	CTX_RIP, CTX_RSP, CTX_RFLAGS, CTX_CS, CTX_FS = CTX_CS + 6,
+	CTX_RIP, CTX_RSP, CTX_RFLAGS, CTX_CS, CTX_CS_ATTR, CTX_FS = CTX_CS + 6,
+	CTX_SS_ATTR = CTX_CS + 11, CTX_TR_ATTR = CTX_CS + 13,
 	CTX_EFER = 23, CTX_CR0, CTX_CR3, CTX_CR4, CTX_PAT
 };
+
+#define ATTR(bits)	((u64)(bits) << 48)	/* in a segment's second word */
+static u64 g_pku;	/* KVM has PKU: the VTL1 VM's CPUID hides it */
 
 static inline u64 control(u16 code, u32 count, u32 start)
 {
@@ -141,7 +145,7 @@ static u64 enable_partition(u64 page, u64 part, u8 vtl, u8 flags, u8 rsvd)
 /* HvCallEnableVpVtl with VTL0's context, starting VTL1 at vtl1_enabled(). */
 static void vtl1_enabled(void);
 
-static u64 enable_vp(u64 page, u64 part, u32 vp, u8 vtl, u8 rsvd, u64 cr0)
+static void vp_input(u64 part, u32 vp, u8 vtl, u8 rsvd)
 {
 	u64 *in = (u64 *)g_in_gva;
 	int i;
@@ -154,8 +158,21 @@ static u64 enable_vp(u64 page, u64 part, u32 vp, u8 vtl, u8 rsvd, u64 cr0)
 	in[2 + CTX_RSP] = g_stack1_top - 8;	/* as after a CALL */
 	in[2 + CTX_FS] = VTL1_CTX_FS_BASE;	/* FS base */
 	in[2 + CTX_PAT] = VTL1_PAT;
+}
+
+static u64 enable_vp(u64 page, u64 part, u32 vp, u8 vtl, u8 rsvd, u64 cr0)
+{
+	vp_input(part, vp, vtl, rsvd);
 	if (cr0)
-		in[2 + CTX_CR0] = cr0;
+		((u64 *)g_in_gva)[2 + CTX_CR0] = cr0;
+	return guest_hv_call(page, HVCALL_ENABLE_VP_VTL, g_in_gpa, 0);
+}
+
+/* VTL1 on this VP with one context field XORed with @flip (a bad context). */
+static u64 enable_vp_flip(u64 page, int field, u64 flip)
+{
+	vp_input(SELF, ~1u, 1, 0);
+	((u64 *)g_in_gva)[2 + field] ^= flip;
 	return guest_hv_call(page, HVCALL_ENABLE_VP_VTL, g_in_gpa, 0);
 }
 
@@ -295,6 +312,29 @@ static void vtl0_guest(u64 vp)
 	/* CR0.PG without CR0.PE: a context KVM_SET_SREGS would refuse. */
 	GUEST_ASSERT_EQ(enable_vp(page, SELF, ~1u, 1, 0, X86_CR0_PG),
 			ST_INVALID_PARAMETER);
+	/*
+	 * What KVM would not let the VTL1 VM's guest hold. Its CPUID has no
+	 * SVM (and no PKU); VTL0's does.
+	 */
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_EFER, EFER_SVME), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_CR4, BIT(15)), ST_INVALID_PARAMETER);
+	if (g_pku)
+		GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_CR4, X86_CR4_PKE),
+				ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_CR0, X86_CR0_NW), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_CR3, BIT_ULL(52)), ST_INVALID_PARAMETER);
+	/* Without EFER.LME/LMA: 32-bit paging, with CS.L still set. */
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_EFER, EFER_LME | EFER_LMA),
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_RFLAGS, BIT(3)), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_RFLAGS, BIT_ULL(22)), ST_INVALID_PARAMETER);
+	/* CS.L with CS.D; TR an available, not busy, TSS; SS read-only. */
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_CS_ATTR, ATTR(BIT(14))),
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_TR_ATTR, ATTR(2)), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_SS_ATTR, ATTR(2)), ST_INVALID_PARAMETER);
+	/* Non-canonical GDTR base. */
+	GUEST_ASSERT_EQ(enable_vp_flip(page, 22, BIT_ULL(50)), ST_INVALID_PARAMETER);
 
 	GUEST_ASSERT_EQ(enable_vp(page, SELF, ~1u, 1, 0, 0), 0);
 	GUEST_ASSERT_EQ(enable_vp(page, SELF, 0, 1, 0, 0), ST_VTL_ALREADY_ENABLED);
@@ -421,6 +461,13 @@ TEST_F_TIMEOUT(vtl_enable, guest_enables_vtl1_and_vsm_registers, ENABLE_TIMEOUT)
 	struct ucall uc;
 
 	vtl_pair_create_vps(&p, vtl0_guest, 0, VTL1_GUEST_ENABLES, 2);
+	/* The VTL1 VM's guest has no SVM and no PKU: nested=1 alone is not enough. */
+	g_pku = kvm_cpu_has(X86_FEATURE_PKU);
+	sync_global_to_guest(p.vm[0], g_pku);
+	for (int i = 0; i < 2; i++) {
+		vcpu_clear_cpuid_feature(p.vp[1][i], X86_FEATURE_SVM);
+		vcpu_clear_cpuid_feature(p.vp[1][i], X86_FEATURE_PKU);
+	}
 	g_in_gva = vm_vaddr_alloc_page(p.vm[0]);
 	g_in_gpa = addr_gva2gpa(p.vm[0], g_in_gva);
 	g_out_gva = vm_vaddr_alloc_page(p.vm[0]);

@@ -235,4 +235,140 @@ TEST(no_higher_vtl_and_plain_kvm_run)
 	vtl_pair_destroy(&p);
 }
 
+/*
+ * XCR0 and PKRU are shared state (TLFS 15.11.1): they move with the VP.
+ * An XCR0 the destination VM's guest CPUID does not allow (YMM, with AVX
+ * hidden from the VTL1 VM) is not carried over: the VtlCall answers
+ * HV_STATUS_INVALID_VTL_STATE and the VP stays in VTL0. QEMU TCG's SVM
+ * does not intercept XSETBV, so the host sets VTL0's XCR0 (KVM_SET_XCRS).
+ */
+#ifndef X86_FEATURE_AVX
+#define X86_FEATURE_AVX		KVM_X86_CPU_FEATURE(0x1, 0, ECX, 28)
+#endif
+#define XCR0_X87_SSE		3ull
+#define XCR0_X87_SSE_AVX	7ull
+#define VTL0_PKRU		0x55555554u
+#define VTL1_PKRU		0x5555555cu
+
+static u64 g_pku, g_seen_xcr0, g_seen_pkru;
+
+static inline u64 vsm_xgetbv0(void)
+{
+	u32 lo, hi;
+
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return lo | (u64)hi << 32;
+}
+
+static inline u32 vsm_rdpkru(void)
+{
+	u32 pkru, edx;
+
+	asm volatile(".byte 0x0f,0x01,0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	return pkru;
+}
+
+static inline void vsm_wrpkru(u32 pkru)
+{
+	asm volatile(".byte 0x0f,0x01,0xef" :: "a"(pkru), "c"(0), "d"(0));
+}
+
+static void xstate_vtl1(void)
+{
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g_page1_gpa | 1);
+	/* CR4 is private: XGETBV and RDPKRU need it in each VTL. */
+	set_cr4(get_cr4() | X86_CR4_OSXSAVE | (g_pku ? X86_CR4_PKE : 0));
+	for (;;) {
+		vtl_transition(g_page1_gva, HVCALL_VTL_RETURN, 1, vtl1_in[0], vtl1_out[0]);
+		g_seen_xcr0 = vsm_xgetbv0();
+		if (g_pku) {
+			g_seen_pkru = vsm_rdpkru();
+			vsm_wrpkru(VTL1_PKRU);
+		}
+	}
+}
+
+static void xstate_vtl0(u64 vp)
+{
+	guest_hv_enable(g_page0_gpa);
+	set_cr4(get_cr4() | X86_CR4_OSXSAVE | (g_pku ? X86_CR4_PKE : 0));
+	if (g_pku)
+		vsm_wrpkru(VTL0_PKRU);
+	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
+	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
+	GUEST_ASSERT_EQ(g_seen_xcr0, XCR0_X87_SSE);
+	if (g_pku) {
+		GUEST_ASSERT_EQ(g_seen_pkru, VTL0_PKRU);
+		GUEST_ASSERT_EQ(vsm_rdpkru(), VTL1_PKRU);
+	}
+	GUEST_SYNC(XCR0_X87_SSE_AVX);
+	GUEST_ASSERT_EQ(vsm_xgetbv0(), XCR0_X87_SSE_AVX);
+	GUEST_ASSERT_EQ(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0) & 0xffff,
+			HV_STATUS_INVALID_VTL_STATE);
+	GUEST_ASSERT_EQ(vsm_xgetbv0(), XCR0_X87_SSE_AVX);
+	GUEST_SYNC(XCR0_X87_SSE);
+	g_seen_xcr0 = 0;
+	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
+	GUEST_ASSERT_EQ(g_seen_xcr0, XCR0_X87_SSE);
+	GUEST_DONE();
+}
+
+static void set_xcr0(struct kvm_vcpu *v, u64 xcr0)
+{
+	struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = xcr0 } };
+
+	vcpu_ioctl(v, KVM_SET_XCRS, &x);
+}
+
+TEST_F_TIMEOUT(vtl, xcr0_pkru_shared_and_checked, VTL_TIMEOUT)
+{
+	struct kvm_cpuid_entry2 *xsave;
+	struct kvm_regs regs;
+	struct vtl_pair p;
+	struct ucall uc;
+	u32 vtl;
+
+	ASSERT_EQ(0, vsm_ensure_loaded());
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_XSAVE) && kvm_cpu_has(X86_FEATURE_AVX));
+	vtl_pair_create(&p, xstate_vtl0, 0, VTL1_HOST_ENABLED);
+	g_pku = kvm_cpu_has(X86_FEATURE_PKU);
+	TH_LOG("PKRU %s", g_pku ? "checked" : "not checked: KVM has no PKU");
+	sync_global_to_guest(p.vm[0], g_pku);
+	vcpu_regs_get(p.vcpu[1], &regs);
+	regs.rip = (u64)xstate_vtl1;
+	vcpu_regs_set(p.vcpu[1], &regs);
+	/* The VTL1 VM's guest has no AVX: YMM is not in its XCR0. */
+	vcpu_clear_cpuid_feature(p.vcpu[1], X86_FEATURE_AVX);
+	xsave = vcpu_get_cpuid_entry(p.vcpu[1], 0xd);
+	xsave->eax &= ~4u;
+	vcpu_set_cpuid(p.vcpu[1]);
+	set_xcr0(p.vcpu[1], 1);
+	set_xcr0(p.vcpu[0], XCR0_X87_SSE);
+	for (;;) {
+		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+		ASSERT_EQ(0, vtl) {
+			struct kvm_sregs sr;
+
+			vcpu_regs_get(p.vcpu[1], &regs);
+			vcpu_sregs_get(p.vcpu[1], &sr);
+			TH_LOG("VTL1 exit %u rip %llx cr4 %llx", p.vcpu[1]->run->exit_reason,
+			       regs.rip, sr.cr4);
+		}
+		switch (get_ucall(p.vcpu[0], &uc)) {
+		case UCALL_SYNC:
+			set_xcr0(p.vcpu[0], uc.args[1]);
+			continue;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			break;
+		}
+		break;
+	}
+	EXPECT_EQ(UCALL_DONE, uc.cmd);
+	vtl_pair_destroy(&p);
+}
+
 TEST_HARNESS_MAIN
