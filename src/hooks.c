@@ -94,7 +94,15 @@ static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
 			atomic64_inc(&part->spte_builds);
 		else if (kvm_vsm_hook_is(ip, HOOK_HV_SET_MSR) &&
 			 !regs_get_kernel_argument(regs, 3))	/* guest write */
+		{
+			struct kvm_vsm_vpstate *st = xa_load(&part->vpstates,
+							     vcpu->vcpu_idx);
+
 			atomic64_inc(&part->hv_msr_writes);
+			/* What may make a Hyper-V exit (partition.c). */
+			if (st)
+				atomic_inc(&st->hv_msr_writes);
+		}
 	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 }

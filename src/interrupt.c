@@ -47,21 +47,39 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 		set_bit(vtl->vtl, &st->irq_kicked);
 		return;
 	}
+	if (test_and_set_bit(vtl->vtl, &st->irq_kicked))
+		return;
+	/*
+	 * Only a lower VTL that KVM_VSM_RUN_VP runs is ended for this: a VMM
+	 * running it with plain KVM_RUN gets no exit it did not ask for (and
+	 * no VTL semantics). RUN_VP sets in_run, then looks at irq_kicked
+	 * again before KVM_RUN, so a kick between the two is not missed.
+	 */
+	smp_mb__after_atomic();
+	if (!READ_ONCE(st->in_run))
+		return;
 	lower = kvm_vsm_vp_vcpu(part, active, vcpu->vcpu_idx);
 	/* KVM_REQ_HV_EXIT reads the Hyper-V vCPU state: it must exist. */
 	if (!lower || !lower->arch.hyperv)
 		return;
-	if (test_and_set_bit(vtl->vtl, &st->irq_kicked))
-		return;
 	/*
-	 * End the lower VTL's KVM_RUN at its next entry; a halted vCPU is
-	 * woken the way KVM's PV unhalt does it. The exit carries whatever
-	 * Hyper-V exit KVM last built: none (type 0, which KVM_VSM_RUN_VP
-	 * swallows) or a repeat of the last SynIC exit (harmless).
+	 * End the lower VTL's KVM_RUN at its next entry with a Hyper-V exit
+	 * that KVM_VSM_RUN_VP recognises and swallows (kvm_vsm_kick_exit()).
+	 * A halted vCPU is woken the way KVM's PV unhalt does it; no other
+	 * state: pv_unhalted on a vCPU waiting for its SIPI would make its
+	 * KVM_RUN spin until the SIPI (docs/design.md).
 	 */
-	WRITE_ONCE(lower->arch.pv.pv_unhalted, true);
+	WRITE_ONCE(st->kick_exit, true);
+	if (READ_ONCE(lower->arch.mp_state) == KVM_MP_STATE_HALTED)
+		WRITE_ONCE(lower->arch.pv.pv_unhalted, true);
 	kvm_make_request(KVM_REQ_HV_EXIT, lower);
 	kvm_vcpu_kick(lower);
+}
+
+/* A kick for a VTL above the running one, not looked at yet? */
+bool kvm_vsm_irq_kicked_above(struct kvm_vsm_vpstate *st)
+{
+	return READ_ONCE(st->irq_kicked) & ~GENMASK(READ_ONCE(st->active_vtl), 0);
 }
 
 /* Does @vcpu (of a VTL that is not running) have an interrupt to take? */

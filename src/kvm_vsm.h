@@ -110,6 +110,13 @@ struct kvm_vsm_vpstate {
 	bool ring_full;
 	bool answer_wait;
 	wait_queue_head_t wq;
+	/*
+	 * The kick hook asked KVM to end the running VTL's KVM_RUN with a
+	 * Hyper-V exit; the guest's Hyper-V MSR writes (the only source of
+	 * KVM's own Hyper-V exits) tell RUN_VP whether that exit is ours.
+	 */
+	bool kick_exit;
+	atomic_t hv_msr_writes;
 };
 
 struct kvm_vsm_partition {
@@ -241,6 +248,7 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 
 /* interrupt.c: a higher VTL's interrupt preempts a lower VTL. */
 void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu);	/* from the kick hooks */
+bool kvm_vsm_irq_kicked_above(struct kvm_vsm_vpstate *st);
 bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
 			 struct kvm_vsm_vpstate *st, u32 vp);
 

@@ -112,14 +112,20 @@ static int kvm_vsm_irq_exit_to_user(struct kvm_vsm_partition *part,
 }
 
 /*
- * KVM_RUN ended by kvm_vsm_vcpu_kicked()'s request alone: a Hyper-V exit
- * of type 0, which KVM never makes itself (its hv->exit was never
- * written). After a SynIC exit the request repeats that exit, which is
- * harmless for the VMM (the same MSR values again).
+ * KVM_RUN ended by kvm_vsm_vcpu_kicked()'s KVM_REQ_HV_EXIT: KVM copies
+ * the vCPU's last SynIC/SynDbg exit (or an empty one, type 0) into the
+ * kvm_run. KVM makes such exits itself only on a guest write to one of
+ * those MSRs; with none during this KVM_RUN (@writes unchanged) the exit
+ * is ours alone and the VMM never sees it. With one, it may be KVM's too,
+ * and goes to the VMM, which asked for SynIC exits.
  */
-static bool kvm_vsm_kick_exit(struct kvm_vcpu *vcpu)
+static bool kvm_vsm_kick_exit(struct kvm_vsm_vpstate *st,
+			      struct kvm_vcpu *vcpu, int writes)
 {
-	return vcpu->run->exit_reason == KVM_EXIT_HYPERV && !vcpu->run->hyperv.type;
+	if (!xchg(&st->kick_exit, false))
+		return false;
+	return vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
+	       atomic_read(&st->hv_msr_writes) == writes;
 }
 
 /*
@@ -139,6 +145,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 	struct kvm_vcpu *vcpu;
 	struct kvm_vsm_vp *vp;
 	struct file *file;
+	int writes;
 	bool user;
 	long r;
 
@@ -193,13 +200,21 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 			fput(file);
 			return -EOPNOTSUPP;
 		}
-		st->in_run = true;
+		/* The kick hook ends a KVM_RUN only while in_run is set. */
+		WRITE_ONCE(st->in_run, true);
+		smp_mb();
+		if (kvm_vsm_irq_kicked_above(st)) {
+			WRITE_ONCE(st->in_run, false);
+			fput(file);
+			continue;
+		}
+		writes = atomic_read(&st->hv_msr_writes);
 		r = ioctl(file, KVM_RUN, 0);
-		st->in_run = false;
+		WRITE_ONCE(st->in_run, false);
 		/* The file pins the vCPU; @vp may be detached meanwhile. */
 		vcpu = file->private_data;
-		if (!r && st->switch_to == KVM_VSM_NO_SWITCH &&
-		    kvm_vsm_kick_exit(vcpu))
+		if (kvm_vsm_kick_exit(st, vcpu, writes) && !r &&
+		    st->switch_to == KVM_VSM_NO_SWITCH)
 			r = 1;	/* ours: look at the interrupt, run again */
 		/*
 		 * Entered again before the VMM answered the vCPU's record
