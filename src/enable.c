@@ -115,11 +115,12 @@ int kvm_vsm_enable_vp_vtl(struct kvm_vsm_hc *hc, u64 *result)
 	if (!kvm_vsm_zero(in->reserved, sizeof(in->reserved)) ||
 	    !t || t > kvm_vsm_max_vtl(part))
 		goto out;
-	vp = in->vp_index == HV_VP_INDEX_SELF ? hc->vcpu->vcpu_idx : in->vp_index;
-	st = xa_load(&part->vpstates, vp);
-	target = kvm_vsm_vp_at(part, t, vp);
 	/* A VP exists at VTL t once the VMM registered its vCPU there. */
 	*result = HV_STATUS_INVALID_VP_INDEX;
+	if (!kvm_vsm_vp_by_hv_index(part, hc->vcpu, in->vp_index, &vp))
+		goto out;
+	st = xa_load(&part->vpstates, vp);
+	target = kvm_vsm_vp_at(part, t, vp);
 	if (!st || !kvm_vsm_vp_at(part, 0, vp) || !target)
 		goto out;
 	/* Invalid for the target VTL's VM: HV_STATUS_INVALID_PARAMETER. */

@@ -103,11 +103,17 @@ static bool kvm_vsm_vcpu_has_interrupt(struct kvm_vcpu *vcpu)
  * kicked and has an interrupt, ask for the switch to it (entry reason 2)
  * and return true. Spurious kicks (requests that were not interrupts)
  * only cost this check.
+ *
+ * Only the bits looked at are cleared: a kick for the running VTL or one
+ * below it (what brings a VTL back after it returned with IF clear) stays
+ * until that VTL is no longer running, across any exit to userspace; so
+ * do the bits below a VTL that is entered, and one whose vCPU mutex we
+ * could not take.
  */
 bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
 			 struct kvm_vsm_vpstate *st, u32 vp)
 {
-	unsigned long kicked = xchg(&st->irq_kicked, 0);
+	unsigned long kicked = READ_ONCE(st->irq_kicked);
 	struct kvm_vcpu *lower, *vcpu;
 	bool found = false;
 	int n;
@@ -119,11 +125,17 @@ bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
 	if (lower)	/* our wake-up, if it was not consumed by a halt */
 		WRITE_ONCE(lower->arch.pv.pv_unhalted, false);
 	for (n = KVM_VSM_MAX_VTLS - 1; n > st->active_vtl && !found; n--) {
-		if (!(kicked & BIT(n)) || !(st->enabled_vtls & BIT(n)))
+		if (!(kicked & BIT(n)))
 			continue;
 		vcpu = kvm_vsm_vp_vcpu(part, n, vp);
-		if (!vcpu || mutex_lock_killable(&vcpu->mutex))
+		if (!vcpu || !(st->enabled_vtls & BIT(n))) {
+			clear_bit(n, &st->irq_kicked);	/* nobody to enter */
 			continue;
+		}
+		if (mutex_lock_killable(&vcpu->mutex))
+			break;	/* dying: KVM_RUN ends at once, the bit stays */
+		/* Cleared before the check: a kick after it sets it again. */
+		clear_bit(n, &st->irq_kicked);
 		found = kvm_vsm_vcpu_has_interrupt(vcpu);
 		mutex_unlock(&vcpu->mutex);
 		if (found) {

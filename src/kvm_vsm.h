@@ -98,6 +98,12 @@ struct kvm_vsm_vpstate {
 	bool in_run;			/* inside KVM_VSM_RUN_VP */
 	u16 enabled_vtls;		/* HvCallEnableVpVtl; under vsm_lock */
 	/*
+	 * Where VtlReturn from VTL n goes: the VTL that was running when n
+	 * was last entered from below, by a VtlCall or an interrupt (TLFS:
+	 * a return resumes whoever called or was preempted). n - 1 at first.
+	 */
+	u8 return_to[KVM_VSM_MAX_VTLS];
+	/*
 	 * A higher VTL's vCPU of this VP was kicked while a lower VTL ran
 	 * (interrupt.c): bit n for VTL n. Set from any context.
 	 */
@@ -284,6 +290,8 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 					    u32 vp);
 struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp);
 struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp);
+bool kvm_vsm_vp_by_hv_index(struct kvm_vsm_partition *part,
+			    struct kvm_vcpu *caller, u32 vp_index, u32 *vp);
 u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
 
 /* context.c: guest-supplied register state, checked as KVM checks the guest's. */

@@ -90,6 +90,7 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 					    u32 vp)
 {
 	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vp);
+	int n;
 
 	if (st)
 		return st;
@@ -98,6 +99,8 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 		st->switch_to = KVM_VSM_NO_SWITCH;
 		st->enabled_vtls = BIT(0);
 		init_waitqueue_head(&st->wq);
+		for (n = 1; n < KVM_VSM_MAX_VTLS; n++)
+			st->return_to[n] = n - 1;
 	}
 	return kvm_vsm_xa_insert_once(&part->vpstates, vp, st);
 }
@@ -120,6 +123,49 @@ struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp)
 	struct kvm_vsm_vp *p = kvm_vsm_vp_at(part, n, vp);
 
 	return p ? p->vcpu : NULL;
+}
+
+/* KVM's kvm_hv_get_vpindex(): the VMM sets it with HV_X64_MSR_VP_INDEX. */
+static u32 kvm_vsm_hv_vp_index(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
+
+	return hv ? READ_ONCE(hv->vp_index) : vcpu->vcpu_idx;
+}
+
+/*
+ * The VP a guest names by its TLFS VP index: the Hyper-V VP index KVM
+ * keeps per vCPU, not the vCPU's position in its VM. VTL0's vCPU of each
+ * VP is the reference (every VP exists at VTL0); the self index is the
+ * caller's own VP. Returns false when no vCPU has that index. Under
+ * kvm_vsm_srcu or part->lock, like kvm_vsm_vp_at().
+ */
+bool kvm_vsm_vp_by_hv_index(struct kvm_vsm_partition *part,
+			    struct kvm_vcpu *caller, u32 vp_index, u32 *vp)
+{
+	struct kvm_vsm_vtl *vtl0 = READ_ONCE(part->vtls[0]);
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	if (vp_index == HV_VP_INDEX_SELF) {
+		*vp = caller->vcpu_idx;
+		return true;
+	}
+	if (!vtl0 || vp_index >= KVM_MAX_VCPUS)
+		return false;
+	/* KVM's get_vcpu_by_vpidx(): usually the same position. */
+	vcpu = kvm_get_vcpu(vtl0->kvm, vp_index);
+	if (vcpu && kvm_vsm_hv_vp_index(vcpu) == vp_index) {
+		*vp = vcpu->vcpu_idx;
+		return true;
+	}
+	kvm_for_each_vcpu(i, vcpu, vtl0->kvm) {
+		if (kvm_vsm_hv_vp_index(vcpu) == vp_index) {
+			*vp = vcpu->vcpu_idx;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The highest VTL the VMM attached: VsmPartitionStatus.MaximumVtl. */

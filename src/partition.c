@@ -206,6 +206,9 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		if (kvm_vsm_irq_kicked_above(st)) {
 			WRITE_ONCE(st->in_run, false);
 			fput(file);
+			/* Left set only when a dying task could not look. */
+			if (fatal_signal_pending(current))
+				return -EINTR;
 			continue;
 		}
 		writes = atomic_read(&st->hv_msr_writes);

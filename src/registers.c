@@ -130,8 +130,8 @@ static u64 kvm_vsm_reg_target(struct kvm_vsm_hc *hc,
 	t->part = part;
 	t->vtl = h->input_vtl & HV_INPUT_VTL_USE_TARGET ?
 		 HV_INPUT_VTL_TARGET(h->input_vtl) : caller;
-	t->index = h->vp_index == HV_VP_INDEX_SELF ? hc->vcpu->vcpu_idx :
-						     h->vp_index;
+	if (!kvm_vsm_vp_by_hv_index(part, hc->vcpu, h->vp_index, &t->index))
+		return HV_STATUS_INVALID_VP_INDEX;
 	t->st = xa_load(&part->vpstates, t->index);
 	if (!t->st || !kvm_vsm_vp_at(part, 0, t->index))
 		return HV_STATUS_INVALID_VP_INDEX;

@@ -48,7 +48,11 @@ int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 		*result = HV_STATUS_ACCESS_DENIED;
 		return 1;
 	}
-	/* Enable order makes enabled VTLs contiguous: n+1 above, n-1 below. */
+	/*
+	 * Enable order makes enabled VTLs contiguous: a call goes to n+1; a
+	 * return to whoever entered n (called it, or was preempted by its
+	 * interrupt), which is below n.
+	 */
 	if (code == HVCALL_VTL_CALL) {
 		target = vtl->vtl + 1;
 	} else {
@@ -56,7 +60,7 @@ int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 			*result = HV_STATUS_INVALID_VTL_STATE;
 			return 1;
 		}
-		target = vtl->vtl - 1;
+		target = st->return_to[vtl->vtl];
 	}
 	/*
 	 * kvm_vsm_srcu, not part->lock: this runs under @vcpu's mutex, and
@@ -242,6 +246,8 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 		goto out;	/* -EINVAL: the guest's initial context, refused */
 	/* The VMM's choice replaces a switch a signal left pending. */
 	st->switch_to = KVM_VSM_NO_SWITCH;
+	if (arg->vtl > st->active_vtl)	/* entered from below */
+		st->return_to[arg->vtl] = st->active_vtl;
 	st->active_vtl = arg->vtl;
 out:
 	mutex_unlock(&part->lock);
@@ -315,6 +321,9 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 		kvm_vsm_switch_refused(st, src, dst_vp);
 		goto out;
 	}
+	/* Upwards: a VtlCall or an interrupt; the return comes back here. */
+	if (call)
+		st->return_to[st->switch_to] = st->active_vtl;
 	kvm_vsm_copy_shared(dst, src);
 	kvm_vsm_assist_side(dst, dst_vp, src, call ? st->entry_reason : 0,
 			    !call && !st->fast_return);

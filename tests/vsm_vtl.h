@@ -377,6 +377,47 @@ static inline void vtl_pair_destroy(struct vtl_pair *p)
 	kvm_vm_free(p->vm[0]);
 }
 
+/* HV_INITIAL_VP_CONTEXT as 28 u64s (HvCallEnableVpVtl), and some slots. */
+enum {
+	VTL_CTX_RIP, VTL_CTX_RSP, VTL_CTX_RFLAGS, VTL_CTX_CS,
+	VTL_CTX_FS = VTL_CTX_CS + 6, VTL_CTX_EFER = 23, VTL_CTX_CR0,
+	VTL_CTX_CR3, VTL_CTX_CR4, VTL_CTX_PAT, VTL_CTX_WORDS
+};
+
+static inline void vtl_hv_seg(u64 *out, const struct kvm_segment *s)
+{
+	u16 attr = s->type | s->s << 4 | s->dpl << 5 | s->present << 7 |
+		   s->avl << 12 | s->l << 13 | s->db << 14 | s->g << 15;
+
+	out[0] = s->base;
+	out[1] = s->limit | (u64)s->selector << 32 | (u64)attr << 48;
+}
+
+/* @v's state as an initial VP context, for a guest to start a VTL from. */
+static inline void vtl_initial_context(struct kvm_vcpu *v, u64 ctx[VTL_CTX_WORDS])
+{
+	const struct kvm_segment *segs[8];
+	struct kvm_sregs sr;
+	int i;
+
+	vcpu_sregs_get(v, &sr);
+	segs[0] = &sr.cs; segs[1] = &sr.ds; segs[2] = &sr.es; segs[3] = &sr.fs;
+	segs[4] = &sr.gs; segs[5] = &sr.ss; segs[6] = &sr.tr; segs[7] = &sr.ldt;
+	memset(ctx, 0, VTL_CTX_WORDS * sizeof(u64));
+	ctx[VTL_CTX_RFLAGS] = 2;
+	for (i = 0; i < 8; i++)
+		vtl_hv_seg(&ctx[VTL_CTX_CS + 2 * i], segs[i]);
+	ctx[19] = (u64)sr.idt.limit << 48;
+	ctx[20] = sr.idt.base;
+	ctx[21] = (u64)sr.gdt.limit << 48;
+	ctx[22] = sr.gdt.base;
+	ctx[VTL_CTX_EFER] = sr.efer;
+	ctx[VTL_CTX_CR0] = sr.cr0;
+	ctx[VTL_CTX_CR3] = sr.cr3;
+	ctx[VTL_CTX_CR4] = sr.cr4;
+	ctx[VTL_CTX_PAT] = 0x0007040600070406ull;
+}
+
 /* VTL switches a VMM made in userspace mode. */
 struct vtl_user_switches {
 	u32 all;

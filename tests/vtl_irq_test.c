@@ -8,7 +8,9 @@
  *
  * VTL1 runs vtl1_gate() (vsm_vtl.h), which saves every shared GPR like a
  * secure kernel, so VTL0 code survives being preempted anywhere. The
- * timer checks also run in userspace mode, where the VMM switches.
+ * timer checks also run in userspace mode, where the VMM switches. A kick
+ * for VTL1 that lands while VTL1 runs is not lost when VTL1 exits to
+ * userspace before it returns with the interrupt pending.
  */
 #include <pthread.h>
 
@@ -50,7 +52,11 @@ static inline u64 vsm_rflags(void)
 	return f;
 }
 
-enum { CMD_NONE, CMD_ARM_TIMER, CMD_SPIN_ON_TIMER, CMD_IPI, CMD_RETURN_PENDING };
+enum { CMD_NONE, CMD_ARM_TIMER, CMD_SPIN_ON_TIMER, CMD_IPI, CMD_RETURN_PENDING,
+	CMD_RETURN_PENDING_EXIT };
+
+/* VTL1 writes here to exit to userspace (KVM_EXIT_IO): no device there. */
+#define VTL1_EXIT_PORT		0x5b
 
 /* Per VTL, VP and vector: interrupts taken. Guest memory. */
 static u64 g_cnt[2][VTL_MAX_VPS][NR_VECS];
@@ -115,11 +121,15 @@ static void vtl1_gate_entry(u64 vp, u64 *regs)
 			x2apic_write_reg(APIC_ICR, g_arg[vp] << 32 | VEC_VTL1_IPI);
 			break;
 		case CMD_RETURN_PENDING:
+		case CMD_RETURN_PENDING_EXIT:
 			/* Return with our timer interrupt pending (IRR) and IF clear. */
 			timer_arm(VEC_VTL1_TIMER, g_arg[vp]);
 			while (!(x2apic_read_reg(VSM_APIC_IRR + 0x10 * (VEC_VTL1_TIMER / 32)) &
 				 (1u << (VEC_VTL1_TIMER % 32))))
 				asm volatile("pause" ::: "memory");
+			/* The kick came while we ran; an exit to the VMM between. */
+			if (g_cmd[vp] == CMD_RETURN_PENDING_EXIT)
+				asm volatile("outb %%al, %w0" :: "Nd"(VTL1_EXIT_PORT), "a"(0));
 			break;
 		}
 	}
@@ -224,12 +234,35 @@ static void timers_guest(u64 vp)
 	GUEST_DONE();
 }
 
+/*
+ * 5: as 4, but VTL1 exits to userspace (KVM_VSM_RUN_VP returns and is
+ * called again) between its timer's kick and its return: it still comes
+ * straight back, before VTL0 runs again. Bounded, so a lost kick fails
+ * instead of hanging.
+ */
+static void exit_guest(u64 vp)
+{
+	u64 *vtl1_timer = &g_cnt[1][vp][VEC_VTL1_TIMER - VEC_BASE];
+	u64 k;
+
+	vtl0_setup(vp);
+	asm volatile("cli" ::: "memory");
+	for (k = 1; k <= 3; k++) {
+		vtl_cmd(vp, CMD_RETURN_PENDING_EXIT, 1000);
+		/* Before VTL0 runs again: not even one spin. */
+		GUEST_ASSERT_EQ(spin_until(vtl1_timer, k), 0);
+		GUEST_ASSERT_EQ(*vtl1_timer, k);
+		GUEST_ASSERT_EQ(g_reason[vp][2], k);
+	}
+	GUEST_DONE();
+}
+
 /* One VP; VTL1 starts in vtl1_main0(); both timer vectors handled. */
-static void timers_pair_create(struct vtl_pair *p)
+static void timers_pair_create(struct vtl_pair *p, void *guest)
 {
 	struct kvm_regs regs;
 
-	vtl_pair_create(p, timers_guest, 0, VTL1_HOST_ENABLED);
+	vtl_pair_create(p, guest, 0, VTL1_HOST_ENABLED);
 	vm_install_exception_handler(p->vm[0], VEC_VTL1_TIMER, irq_handler);
 	vm_install_exception_handler(p->vm[0], VEC_VTL0_TIMER, irq_handler);
 	vcpu_regs_get(p->vp[1][0], &regs);
@@ -246,7 +279,7 @@ TEST_F_TIMEOUT(vtl_irq, timers_preempt_wait_and_wake, IRQ_TIMEOUT)
 	struct vp_runner r = {};
 	struct vtl_pair p;
 
-	timers_pair_create(&p);
+	timers_pair_create(&p, timers_guest);
 	r.p = &p;
 	run_vp_thread(&r);
 	if (r.result == -1)
@@ -265,7 +298,7 @@ TEST_F_TIMEOUT(vtl_irq, timers_userspace_mode, IRQ_TIMEOUT)
 	struct kvmvsm_ring ring;
 	struct vtl_pair p;
 
-	timers_pair_create(&p);
+	timers_pair_create(&p, timers_guest);
 	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
 	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
 	ASSERT_EQ(UCALL_DONE, vtl_run_vp0(&p, &ring, &sw));
@@ -273,6 +306,33 @@ TEST_F_TIMEOUT(vtl_irq, timers_userspace_mode, IRQ_TIMEOUT)
 	EXPECT_EQ(3, sw.irqs);
 	EXPECT_EQ(NULL, kvmvsm_ring_peek(&ring));
 	kvmvsm_ring_unmap(&ring);
+	vtl_pair_destroy(&p);
+}
+
+TEST_F_TIMEOUT(vtl_irq, kick_survives_exit_to_userspace, IRQ_TIMEOUT)
+{
+	struct kvm_run *run;
+	struct vtl_pair p;
+	struct ucall uc;
+	int exits = 0;
+	u32 vtl;
+
+	timers_pair_create(&p, exit_guest);
+	for (;;) {
+		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+		run = p.vp[vtl][0]->run;
+		if (vtl == 1) {
+			ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
+			ASSERT_EQ(VTL1_EXIT_PORT, run->io.port);
+			exits++;
+			continue;
+		}
+		if (get_ucall(p.vp[0][0], &uc) == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		break;
+	}
+	EXPECT_EQ(UCALL_DONE, uc.cmd);
+	EXPECT_EQ(3, exits);
 	vtl_pair_destroy(&p);
 }
 
