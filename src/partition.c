@@ -112,20 +112,26 @@ static int kvm_vsm_irq_exit_to_user(struct kvm_vsm_partition *part,
 }
 
 /*
- * KVM_RUN ended by kvm_vsm_vcpu_kicked()'s KVM_REQ_HV_EXIT: KVM copies
- * the vCPU's last SynIC/SynDbg exit (or an empty one, type 0) into the
- * kvm_run. KVM makes such exits itself only on a guest write to one of
- * those MSRs; with none during this KVM_RUN (@writes unchanged) the exit
- * is ours alone and the VMM never sees it. With one, it may be KVM's too,
- * and goes to the VMM, which asked for SynIC exits.
+ * After a KVM_RUN of @vcpu: did it end (r == 0) only for
+ * kvm_vsm_vcpu_kicked()'s KVM_REQ_HV_EXIT? KVM copies the vCPU's last
+ * SynIC/SynDbg exit (or an empty one, type 0) into the kvm_run for that
+ * request, and makes such requests itself only on a guest write to one of
+ * those MSRs: with none during this KVM_RUN (@writes unchanged) the exit
+ * is ours alone and the VMM never sees it; with one, it may be KVM's too,
+ * and goes to the VMM, which asked for SynIC exits. A request of ours that
+ * KVM_RUN left pending (it ended for a signal first) is taken back, so no
+ * later KVM_RUN ends for it.
  */
 static bool kvm_vsm_kick_exit(struct kvm_vsm_vpstate *st,
-			      struct kvm_vcpu *vcpu, int writes)
+			      struct kvm_vcpu *vcpu, long r, int writes)
 {
-	if (!xchg(&st->kick_exit, false))
+	if (!xchg(&st->kick_exit, false) ||
+	    atomic_read(&st->hv_msr_writes) != writes)
 		return false;
-	return vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
-	       atomic_read(&st->hv_msr_writes) == writes;
+	if (!r && vcpu->run->exit_reason == KVM_EXIT_HYPERV)
+		return true;
+	kvm_clear_request(KVM_REQ_HV_EXIT, vcpu);
+	return false;
 }
 
 /*
@@ -216,7 +222,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		WRITE_ONCE(st->in_run, false);
 		/* The file pins the vCPU; @vp may be detached meanwhile. */
 		vcpu = file->private_data;
-		if (kvm_vsm_kick_exit(st, vcpu, writes) && !r &&
+		if (kvm_vsm_kick_exit(st, vcpu, r, writes) &&
 		    st->switch_to == KVM_VSM_NO_SWITCH)
 			r = 1;	/* ours: look at the interrupt, run again */
 		/*

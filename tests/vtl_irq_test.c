@@ -13,6 +13,8 @@
  * userspace before it returns with the interrupt pending.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -387,6 +389,149 @@ TEST_F_TIMEOUT(vtl_irq, ipis_stay_in_their_vtl, IRQ_TIMEOUT)
 			REPORT_GUEST_ASSERT(r[i].uc);
 		EXPECT_EQ(0, r[i].result) TH_LOG("VP %d", i);
 	}
+	vtl_pair_destroy(&p);
+}
+
+/*
+ * 6: a VMM that runs VTL0 with plain KVM_RUN for a while (it then gets no
+ * VTL semantics) gets no exit it did not ask for when VTL1's timer fires
+ * meanwhile; back under KVM_VSM_RUN_VP, VTL1 takes its interrupt first.
+ */
+static void plain_run_guest(u64 vp)
+{
+	u64 *vtl1_timer = &g_cnt[1][vp][VEC_VTL1_TIMER - VEC_BASE];
+	u32 irr = VSM_APIC_IRR + 0x10 * (VEC_VTL0_TIMER / 32);
+
+	vtl0_setup(vp);
+	asm volatile("cli" ::: "memory");
+	vtl_cmd(vp, CMD_ARM_TIMER, 100000000);	/* VTL1's timer: 100 ms */
+	GUEST_SYNC(1);				/* the VMM: plain KVM_RUN now */
+	/* Our own timer as a clock: 400 ms, polled in the IRR (IF clear). */
+	timer_arm(VEC_VTL0_TIMER, 400000000);
+	while (!(x2apic_read_reg(irr) & (1u << (VEC_VTL0_TIMER % 32))))
+		asm volatile("pause" ::: "memory");
+	GUEST_ASSERT_EQ(*vtl1_timer, 0);	/* nothing switched meanwhile */
+	GUEST_SYNC(2);				/* the VMM: KVM_VSM_RUN_VP again */
+	GUEST_ASSERT_EQ(spin_until(vtl1_timer, 1), 0);
+	GUEST_ASSERT_EQ(g_reason[vp][2], 1);
+	asm volatile("sti; nop; nop" ::: "memory");
+	GUEST_ASSERT(spin_until(&g_cnt[0][vp][VEC_VTL0_TIMER - VEC_BASE], 1) < SPIN_MAX);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(vtl_irq, plain_kvm_run_gets_no_foreign_exit, IRQ_TIMEOUT)
+{
+	struct kvm_run *run;
+	struct vtl_pair p;
+	struct ucall uc;
+	u32 vtl;
+
+	timers_pair_create(&p, plain_run_guest);
+	run = p.vp[0][0]->run;
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+	ASSERT_EQ(0, vtl);
+	ASSERT_EQ(UCALL_SYNC, get_ucall(p.vp[0][0], &uc));
+	ASSERT_EQ(1, uc.args[1]);
+
+	vcpu_run(p.vp[0][0]);
+	EXPECT_EQ(KVM_EXIT_IO, run->exit_reason)
+		TH_LOG("exit %u (Hyper-V type %#x)", run->exit_reason,
+		       run->exit_reason == KVM_EXIT_HYPERV ? run->hyperv.type : 0);
+	if (run->exit_reason != KVM_EXIT_IO)
+		vcpu_run(p.vp[0][0]);	/* the guest's own exit after it */
+	ASSERT_EQ(UCALL_SYNC, get_ucall(p.vp[0][0], &uc));
+	ASSERT_EQ(2, uc.args[1]);
+
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+	ASSERT_EQ(0, vtl);
+	if (get_ucall(p.vp[0][0], &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	EXPECT_EQ(UCALL_DONE, uc.cmd);
+	vtl_pair_destroy(&p);
+}
+
+/*
+ * 7: a VP whose VTL0 waits for its SIPI (INIT_RECEIVED) while VTL1 of
+ * that VP gets an IPI: its KVM_VSM_RUN_VP keeps waiting, without spinning
+ * (the VTL1 interrupt waits for VTL0's start). Measured as the CPU time of
+ * the thread in KVM_VSM_RUN_VP over one second.
+ */
+static void init_guest(u64 vp)
+{
+	vtl0_setup(vp);
+	if (vp == 1)
+		GUEST_DONE();	/* VTL1 of VP1 set up; the VMM parks VTL0 */
+	vtl_cmd(0, CMD_IPI, 1);	/* VP0's VTL1 -> VP1's VTL1 */
+	GUEST_DONE();
+}
+
+static void sig_noop(int sig)
+{
+}
+
+struct parked {
+	int part;
+	int r;
+	pthread_t tid;
+};
+
+static void *run_parked(void *arg)
+{
+	struct parked *k = arg;
+
+	k->r = kvmvsm_run_vp(k->part, 1, NULL);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(vtl_irq, init_received_vp_does_not_spin, IRQ_TIMEOUT)
+{
+	void (*entry[2])(void) = { vtl1_main0, vtl1_main1 };
+	struct kvm_mp_state init = { .mp_state = KVM_MP_STATE_INIT_RECEIVED };
+	struct sigaction sa = { .sa_handler = sig_noop };
+	struct vp_runner r[2] = {};
+	struct timespec t0, t1;
+	struct parked k = {};
+	struct kvm_regs regs;
+	struct vtl_pair p;
+	clockid_t clk;
+	double busy;
+	int i;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	vtl_pair_create_vps(&p, init_guest, 0, VTL1_HOST_ENABLED, 2);
+	vm_install_exception_handler(p.vm[0], VEC_VTL1_IPI, irq_handler);
+	for (i = 0; i < 2; i++) {
+		vcpu_regs_get(p.vp[1][i], &regs);
+		regs.rip = (u64)entry[i];
+		vcpu_regs_set(p.vp[1][i], &regs);
+		r[i].p = &p;
+		r[i].vp = i;
+	}
+	/* VP1: VTL1 sets itself up, then VTL0 is parked waiting for a SIPI. */
+	run_vp_thread(&r[1]);
+	ASSERT_EQ(0, r[1].result);
+	vcpu_mp_state_set(p.vp[0][1], &init);
+	k.part = p.part;
+	ASSERT_EQ(0, pthread_create(&k.tid, NULL, run_parked, &k));
+	usleep(200000);
+
+	/* VP0's VTL1 sends VP1's VTL1 an IPI: VP1's VTL0 is kicked. */
+	run_vp_thread(&r[0]);
+	if (r[0].result == -1)
+		REPORT_GUEST_ASSERT(r[0].uc);
+	ASSERT_EQ(0, r[0].result);
+
+	ASSERT_EQ(0, pthread_getcpuclockid(k.tid, &clk));
+	clock_gettime(clk, &t0);
+	usleep(1000000);
+	clock_gettime(clk, &t1);
+	busy = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	TH_LOG("KVM_VSM_RUN_VP of the parked VP: %.3f s of CPU in 1 s", busy);
+	EXPECT_GT(0.2, busy);
+
+	pthread_kill(k.tid, SIGUSR1);
+	pthread_join(k.tid, NULL);
+	EXPECT_EQ(-EINTR, k.r);
 	vtl_pair_destroy(&p);
 }
 
