@@ -155,7 +155,12 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vp *vp;
 	unsigned long i;
 
-	/* A VTL attached again starts disabled, with fresh registers. */
+	/*
+	 * A VTL attached again starts disabled, with fresh registers. Gone
+	 * from part->vtls first: HvCallEnablePartitionVtl checks it under
+	 * vsm_lock, so no enable can land after the bits are cleared.
+	 */
+	kvm_vsm_vtl_unpublish(vtl);
 	spin_lock(&part->vsm_lock);
 	if (vtl->vtl) {
 		part->enabled_vtls &= ~BIT(vtl->vtl);
@@ -166,7 +171,6 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	}
 	spin_unlock(&part->vsm_lock);
 
-	kvm_vsm_vtl_unpublish(vtl);
 	WRITE_ONCE(vtl->gone, true);
 	xa_for_each(&vtl->vps, i, vp)
 		wake_up_all(&vp->wq);
