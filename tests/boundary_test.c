@@ -62,6 +62,7 @@ FIXTURE_SETUP(boundary)
 {
 	ASSERT_EQ(0, vsm_ensure_loaded());
 }
+
 FIXTURE_TEARDOWN(boundary) {}
 
 /* ---- item 3: a partition belongs to the process that created it ---- */
@@ -391,7 +392,7 @@ TEST_F_TIMEOUT(boundary, ring_charged_to_memcg, BOUNDARY_TIMEOUT)
 struct active_call {
 	int part;
 	struct kvm_vsm_active_vtl arg;
-	volatile int done;
+	int done;		/* READ_ONCE/WRITE_ONCE */
 	int r;
 };
 
@@ -400,7 +401,7 @@ static void *active_thread(void *p)
 	struct active_call *a = p;
 
 	a->r = raw_ioctl(a->part, KVM_VSM_SET_ACTIVE_VTL, &a->arg);
-	a->done = 1;
+	WRITE_ONCE(a->done, 1);
 	return NULL;
 }
 
@@ -419,9 +420,9 @@ static int set_active_bounded(int part, u32 vtl, u32 flags, u32 from, bool *hung
 	double end = now_s() + 10;
 
 	pthread_create(&t, NULL, active_thread, &a);
-	while (!a.done && now_s() < end)
+	while (!READ_ONCE(a.done) && now_s() < end)
 		usleep(10000);
-	*hung = !a.done;
+	*hung = !READ_ONCE(a.done);
 	if (*hung)
 		return -ETIMEDOUT;
 	pthread_join(t, NULL);
@@ -508,11 +509,11 @@ static void *hammer_thread(void *arg)
 }
 
 /* Wait (at most 2 s) for the guest's next successful enable. */
-static void wait_enabled(volatile u64 *status, u64 before)
+static void wait_enabled(u64 *status, u64 before)
 {
 	double end = now_s() + 2;
 
-	while (status[0] == before && now_s() < end)
+	while (READ_ONCE(status[0]) == before && now_s() < end)
 		usleep(1000);
 }
 
@@ -551,7 +552,7 @@ TEST_F_TIMEOUT(boundary, enable_partition_vtl_vs_detach, BOUNDARY_TIMEOUT)
 	}
 	WRITE_ONCE(*stop, 1);
 	pthread_join(t, NULL);
-	TH_LOG("%llu detach/attach cycles; guest: %llu enabled, %llu already, %llu not attached, %llu other",
+	TH_LOG("%llu cycles; guest: %llu enabled, %llu already, %llu detached, %llu other",
 	       (unsigned long long)cycles, (unsigned long long)status[0],
 	       (unsigned long long)status[1], (unsigned long long)status[2],
 	       (unsigned long long)status[3]);
