@@ -20,6 +20,9 @@ has_text include/linux/eventfd.h 'void eventfd_signal\(struct eventfd_ctx \*ctx\
 # kvm_get_dr() returns the value instead of filling a pointer (6.10).
 has_text arch/x86/include/asm/kvm_host.h 'unsigned long kvm_get_dr\(' &&
 	printf ' -DKVM_VSM_HAVE_KVM_GET_DR_RETURNS'
+# vma->vm_flags became read-only, written through vm_flags_set() (6.3).
+has_text include/linux/mm.h 'static inline void vm_flags_set\(' &&
+	printf ' -DKVM_VSM_HAVE_VM_FLAGS_SET'
 # kvm.ko sanity: the one symbol every kvm-vsm feature relies on.
 has_export file_is_kvm && printf ' -DKVM_VSM_HAVE_FILE_IS_KVM'
 echo

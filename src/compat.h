@@ -12,6 +12,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/kvm_host.h>
+#include <linux/mm.h>
 
 #ifndef KVM_VSM_HAVE_FILE_IS_KVM
 #error "kvm.ko of the target kernel does not export file_is_kvm()"
@@ -42,6 +43,17 @@ static inline unsigned long kvm_vsm_get_dr(struct kvm_vcpu *vcpu, int dr)
 
 	kvm_get_dr(vcpu, dr, &val);
 	return val;
+#endif
+}
+
+/* vma->vm_flags is written through vm_flags_set() since 6.3. */
+static inline void kvm_vsm_vm_flags_set(struct vm_area_struct *vma,
+					vm_flags_t flags)
+{
+#ifdef KVM_VSM_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
 #endif
 }
 

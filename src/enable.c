@@ -46,12 +46,19 @@ int kvm_vsm_enable_partition_vtl(struct kvm_vsm_hc *hc, u64 *result)
 	*result = HV_STATUS_INVALID_PARAMETER;
 	if (in.flags || !kvm_vsm_zero(in.reserved, sizeof(in.reserved)))
 		return 1;
-	if (!in.target_vtl || in.target_vtl > kvm_vsm_max_vtl(part))
+	if (!in.target_vtl)
 		return 1;
 
+	/*
+	 * The target is attached, checked under vsm_lock: a detach removes
+	 * it from part->vtls before it clears its enabled bit under the same
+	 * lock, so a detached VTL can never be left enabled.
+	 */
 	spin_lock(&part->vsm_lock);
 	highest = fls(part->enabled_vtls) - 1;
-	if (part->enabled_vtls & BIT(in.target_vtl))
+	if (in.target_vtl > kvm_vsm_max_vtl(part))
+		*result = HV_STATUS_INVALID_PARAMETER;
+	else if (part->enabled_vtls & BIT(in.target_vtl))
 		*result = HV_STATUS_VTL_ALREADY_ENABLED;
 	else if (in.target_vtl != highest + 1)
 		*result = HV_STATUS_INVALID_VTL_STATE;	/* one at a time */

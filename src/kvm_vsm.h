@@ -25,7 +25,9 @@ struct kvm_vsm_partition;
 
 /* ring.c: the shared exit ring of a partition. */
 struct kvm_vsm_ring {
-	struct kvm_vsm_ring_header *hdr;	/* vmalloc_user, mmapped */
+	struct kvm_vsm_ring_header *hdr;	/* vmap of pages[], mmapped */
+	struct page **pages;			/* memcg-charged */
+	unsigned int nr_pages;
 	struct kvm_vsm_ring_record *recs;
 	u32 entries;
 	u32 prod;				/* ours; hdr->producer is a copy */
@@ -126,6 +128,7 @@ struct kvm_vsm_vpstate {
 };
 
 struct kvm_vsm_partition {
+	struct mm_struct *mm;		/* the creator's (mmgrab): the only user */
 	struct mutex lock;		/* attach/detach/config */
 	struct xarray vpstates;		/* VP index -> kvm_vsm_vpstate */
 	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
@@ -305,6 +308,7 @@ bool kvm_vsm_shared_state_valid(struct kvm_vcpu *dst, struct kvm_vcpu *src);
 /* ring.c */
 int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries);
 void kvm_vsm_ring_free(struct kvm_vsm_ring *ring);
+int kvm_vsm_ring_mmap(struct kvm_vsm_ring *ring, struct vm_area_struct *vma);
 int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl,
 			 struct kvm_vsm_ring_record *rec,
 			 struct kvm_vsm_vp *waiter);

@@ -3,6 +3,11 @@
  * Partitions: the anon-inode fd returned by KVM_VSM_CREATE_PARTITION, its
  * ioctls, the ring mmap and poll, and the run path.
  *
+ * A partition belongs to the process that created it, as a KVM VM does:
+ * every ioctl and mmap from another mm (a forked child, a process that
+ * received the fd) fails with EPERM, so no other process can attach its
+ * VMs or reach this one's guests.
+ *
  * Lifetime: the fd pins the module (fops owner) and, through the partition,
  * a reference on every attached VM and registered vCPU file. Closing it in
  * any order relative to those fds, or the process dying, releases
@@ -13,9 +18,9 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "compat.h"
 #include "kvm_vsm.h"
@@ -38,6 +43,7 @@ static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
 	xa_destroy(&part->vpstates);
 	kvm_vsm_ring_free(ring);
 	kvm_vsm_hooks_put();
+	mmdrop(part->mm);
 	kfree(part);
 	return 0;
 }
@@ -282,6 +288,8 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 	} a;
 	long r;
 
+	if (part->mm != current->mm)
+		return -EPERM;
 	switch (cmd) {
 	case KVM_VSM_ATTACH_VTL:
 		return VSM_COPY_IN(a.attach, argp) ?:
@@ -339,10 +347,9 @@ static int kvm_vsm_partition_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kvm_vsm_partition *part = file->private_data;
 
-	if (vma->vm_pgoff || !(vma->vm_flags & VM_SHARED) ||
-	    vma->vm_end - vma->vm_start > part->ring.mmap_size)
-		return -EINVAL;
-	return remap_vmalloc_range(vma, part->ring.hdr, 0);
+	if (part->mm != current->mm)
+		return -EPERM;
+	return kvm_vsm_ring_mmap(&part->ring, vma);
 }
 
 static __poll_t kvm_vsm_partition_poll(struct file *file, poll_table *wait)
@@ -388,6 +395,8 @@ int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
 	r = kvm_vsm_hooks_get();
 	if (r)
 		goto err_ring;
+	part->mm = current->mm;
+	mmgrab(part->mm);
 
 	fd = anon_inode_getfd("kvm-vsm-partition", &kvm_vsm_partition_fops,
 			      part, O_RDWR |
@@ -399,6 +408,7 @@ int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
 	return fd;
 
 err_hooks:
+	mmdrop(part->mm);
 	kvm_vsm_hooks_put();
 err_ring:
 	kvm_vsm_ring_free(&part->ring);

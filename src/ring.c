@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The shared exit ring: one header page and a power-of-two array of
- * fixed-size records, vmalloc'ed and mmapped by the VMM.
+ * fixed-size records, in pages charged to the creator's memory cgroup,
+ * vmap'ed for us and mmapped by the VMM.
  *
  * Many vCPU threads produce (under ring->lock); one VMM consumer reads and
  * advances `consumer`. The module never trusts what the VMM writes: it
@@ -23,8 +24,26 @@
 
 #define RING_HDR_SIZE	PAGE_SIZE
 
+/*
+ * Up to 8 MiB for the biggest ring: charged to the caller's memory cgroup
+ * (vmalloc_user() is not), and failing with ENOMEM at the cgroup's limit
+ * rather than invoking its OOM killer.
+ */
+#define RING_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+static void kvm_vsm_ring_free_pages(struct kvm_vsm_ring *ring)
+{
+	unsigned int i;
+
+	for (i = 0; i < ring->nr_pages && ring->pages[i]; i++)
+		__free_page(ring->pages[i]);
+	kvfree(ring->pages);
+	ring->pages = NULL;
+}
+
 int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries)
 {
+	unsigned int i;
 	size_t size;
 
 	if (!entries)
@@ -35,14 +54,21 @@ int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries)
 
 	size = PAGE_ALIGN(RING_HDR_SIZE +
 			  (size_t)entries * sizeof(struct kvm_vsm_ring_record));
-	ring->waiters = kvcalloc(entries, sizeof(*ring->waiters), GFP_KERNEL_ACCOUNT);
-	if (!ring->waiters)
+	ring->nr_pages = size >> PAGE_SHIFT;
+	ring->pages = kvcalloc(ring->nr_pages, sizeof(*ring->pages), RING_GFP);
+	if (!ring->pages)
 		return -ENOMEM;
-	ring->hdr = vmalloc_user(size);
-	if (!ring->hdr) {
-		kvfree(ring->waiters);
-		return -ENOMEM;
+	for (i = 0; i < ring->nr_pages; i++) {
+		ring->pages[i] = alloc_page(RING_GFP | __GFP_ZERO);
+		if (!ring->pages[i])
+			goto err_pages;
 	}
+	ring->waiters = kvcalloc(entries, sizeof(*ring->waiters), RING_GFP);
+	if (!ring->waiters)
+		goto err_pages;
+	ring->hdr = vmap(ring->pages, ring->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!ring->hdr)
+		goto err_waiters;
 	ring->recs = (void *)ring->hdr + RING_HDR_SIZE;
 	ring->entries = entries;
 	ring->mmap_size = size;
@@ -52,14 +78,34 @@ int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries)
 	init_waitqueue_head(&ring->space_wq);
 	init_waitqueue_head(&ring->poll_wq);
 	return 0;
+
+err_waiters:
+	kvfree(ring->waiters);
+err_pages:
+	kvm_vsm_ring_free_pages(ring);
+	return -ENOMEM;
 }
 
 void kvm_vsm_ring_free(struct kvm_vsm_ring *ring)
 {
 	if (ring->eventfd)
 		eventfd_ctx_put(ring->eventfd);
-	vfree(ring->hdr);
+	vunmap(ring->hdr);
+	kvm_vsm_ring_free_pages(ring);
 	kvfree(ring->waiters);
+}
+
+/*
+ * Map the ring's first pages into @vma (shared, offset 0, at most the
+ * ring). The mapping holds its own page references.
+ */
+int kvm_vsm_ring_mmap(struct kvm_vsm_ring *ring, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || !(vma->vm_flags & VM_SHARED) ||
+	    vma->vm_end - vma->vm_start > ring->mmap_size)
+		return -EINVAL;
+	kvm_vsm_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return vm_map_pages_zero(vma, ring->pages, ring->nr_pages);
 }
 
 static bool kvm_vsm_ring_has_space(struct kvm_vsm_ring *ring)

@@ -202,8 +202,9 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 	bool restore = arg->flags & KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX;
 	int r = 0;
 
+	/* A return comes from another VTL (and its vCPU mutex is another). */
 	if ((arg->flags & ~known) || arg->vtl >= KVM_VSM_MAX_VTLS ||
-	    (restore && arg->from >= KVM_VSM_MAX_VTLS))
+	    (restore && (arg->from >= KVM_VSM_MAX_VTLS || arg->from == arg->vtl)))
 		return -EINVAL;
 	if (arg->flags & KVM_VSM_ACTIVE_VTL_ENTRY_CALL)
 		reason = HV_VTL_ENTRY_VTL_CALL;

@@ -187,7 +187,12 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vpstate *st;
 	unsigned long i;
 
-	/* A VTL attached again starts disabled, with fresh registers. */
+	/*
+	 * A VTL attached again starts disabled, with fresh registers. Gone
+	 * from part->vtls first: HvCallEnablePartitionVtl checks it under
+	 * vsm_lock, so no enable can land after the bits are cleared.
+	 */
+	kvm_vsm_vtl_unpublish(vtl);
 	spin_lock(&part->vsm_lock);
 	if (vtl->vtl) {
 		part->enabled_vtls &= ~BIT(vtl->vtl);
@@ -198,7 +203,6 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	}
 	spin_unlock(&part->vsm_lock);
 
-	kvm_vsm_vtl_unpublish(vtl);
 	WRITE_ONCE(vtl->gone, true);
 	/* KVM_VSM_RUN_VP waiting for ring room looks again. */
 	WRITE_ONCE(part->detach_gen, part->detach_gen + 1);

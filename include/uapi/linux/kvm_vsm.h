@@ -18,7 +18,8 @@
  * KVM_VSM_ATTACH_VCPU_ENABLED); partition_info.enabled_vtl_mask.
  * 3: a record that needs an answer ends KVM_RUN (KVM_VSM_EXIT_HYPERV_RECORD)
  * and the answer is applied at the vCPU's next entry; a full ring ends it
- * too (KVM_VSM_EXIT_HYPERV_RING_FULL); nothing waits inside KVM_RUN.
+ * too (KVM_VSM_EXIT_HYPERV_RING_FULL); nothing waits inside KVM_RUN. A
+ * partition is usable only by the process that created it (EPERM).
  */
 #define KVM_VSM_API_VERSION	3
 
