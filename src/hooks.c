@@ -66,9 +66,23 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 	vcpu = (struct kvm_vcpu *)regs_get_kernel_argument(regs, 0);
 	idx = srcu_read_lock(&kvm_vsm_srcu);
 	if (kvm_vsm_vtl_of(vcpu->kvm) &&
-	    kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode)))
+	    kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode))) {
+		/* Until it returns: module unload waits (entry.c). */
+		kvm_vsm_pin();
 		regs->ip = (unsigned long)kvm_vsm_hv_hypercall;
+	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
+}
+
+/* A guest's Hyper-V MSR write: what may make a Hyper-V exit (partition.c). */
+static void notrace kvm_vsm_hv_msr_written(struct kvm_vsm_partition *part,
+					   struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vcpu->vcpu_idx);
+
+	atomic64_inc(&part->hv_msr_writes);
+	if (st)
+		atomic_inc(&st->hv_msr_writes);
 }
 
 static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
@@ -94,15 +108,7 @@ static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
 			atomic64_inc(&part->spte_builds);
 		else if (kvm_vsm_hook_is(ip, HOOK_HV_SET_MSR) &&
 			 !regs_get_kernel_argument(regs, 3))	/* guest write */
-		{
-			struct kvm_vsm_vpstate *st = xa_load(&part->vpstates,
-							     vcpu->vcpu_idx);
-
-			atomic64_inc(&part->hv_msr_writes);
-			/* What may make a Hyper-V exit (partition.c). */
-			if (st)
-				atomic_inc(&st->hv_msr_writes);
-		}
+			kvm_vsm_hv_msr_written(part, vcpu);
 	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 }

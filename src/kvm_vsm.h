@@ -264,6 +264,9 @@ bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
 /* ---- shared ---- */
 
 /* entry.c: exits to the VMM, and what the next entry finishes. */
+void kvm_vsm_pin(void);
+void kvm_vsm_unpin(void);
+void kvm_vsm_wait_unpinned(void);
 bool kvm_vsm_arm_entry(struct kvm_vcpu *vcpu);
 void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
 void kvm_vsm_exit_record(struct kvm_vcpu *vcpu, struct kvm_vsm_vp *vp);

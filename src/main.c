@@ -24,10 +24,14 @@ static int __init kvm_vsm_init(void)
 	return r;
 }
 
-/* Partitions pin the module, so none exists here and no hook is left. */
+/*
+ * Partitions pin the module, so none exists here and no hook is left; a
+ * vCPU may still be finishing a diverted hypercall or a callback of ours.
+ */
 static void __exit kvm_vsm_exit(void)
 {
 	kvm_vsm_device_exit();
+	kvm_vsm_wait_unpinned();
 	cleanup_srcu_struct(&kvm_vsm_srcu);
 }
 

@@ -131,11 +131,17 @@ static int kvm_vsm_irq_exit_to_user(struct kvm_vsm_partition *part,
 static bool kvm_vsm_kick_exit(struct kvm_vsm_vpstate *st,
 			      struct kvm_vcpu *vcpu, long r, int writes)
 {
+	struct kvm_run *run = vcpu->run;
+
 	if (!xchg(&st->kick_exit, false) ||
 	    atomic_read(&st->hv_msr_writes) != writes)
 		return false;
-	if (!r && vcpu->run->exit_reason == KVM_EXIT_HYPERV)
+	/* What KVM_REQ_HV_EXIT copies: hv->exit, i.e. SynIC, SynDbg or none. */
+	if (!r && run->exit_reason == KVM_EXIT_HYPERV &&
+	    (!run->hyperv.type || run->hyperv.type == KVM_EXIT_HYPERV_SYNIC ||
+	     run->hyperv.type == KVM_EXIT_HYPERV_SYNDBG))
 		return true;
+	/* Ended for something else first (a VtlCall, a signal, an exit). */
 	kvm_clear_request(KVM_REQ_HV_EXIT, vcpu);
 	return false;
 }
@@ -214,7 +220,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		}
 		/* The kick hook ends a KVM_RUN only while in_run is set. */
 		WRITE_ONCE(st->in_run, true);
-		smp_mb();
+		smp_mb();	/* pairs with kvm_vsm_vcpu_kicked()'s, after its set_bit */
 		if (kvm_vsm_irq_kicked_above(st)) {
 			WRITE_ONCE(st->in_run, false);
 			fput(file);

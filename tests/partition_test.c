@@ -513,6 +513,73 @@ TEST_F_TIMEOUT(part, create_attach_run_destroy_cycles, PART_TIMEOUT)
 	EXPECT_EQ(vms_ref0 + 1, vsm_live_vms());	/* keep: in part */
 }
 
+/* Guest: VSM hypercalls the module answers in the kernel, until told. */
+static u64 g_stop;
+
+static void hammer_guest(u64 page_gva, u64 page_gpa, u64 id, u64 arg)
+{
+	guest_hv_enable(page_gpa);
+	while (!READ_ONCE(g_stop))
+		guest_hv_call(page_gva, HVCALL_ENABLE_PARTITION_VTL |
+			      HV_HYPERCALL_FAST_BIT, 0x1234, 0);
+	GUEST_DONE();
+}
+
+static void *hammer(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	return (void *)(long)get_ucall(vcpu, &uc);
+}
+
+/*
+ * rmmod right after the last partition closes, while vCPUs are in the
+ * middle of VSM hypercalls the module diverted: unload waits until none
+ * runs module code (a vCPU returning into freed module text would oops,
+ * which fails the run through the guest kernel log). 20 rounds.
+ */
+TEST(rmmod_races_hammering_guests)
+{
+	/* Keeps KVM's static keys still between rounds (see the cycles test). */
+	struct kvm_vm *keep = vm_create_barebones();
+	pthread_t t[2];
+	struct vsm_vm v;
+	int round, dev, part, i, r, tries;
+	void *res;
+
+	for (round = 0; round < 20; round++) {
+		ASSERT_EQ(0, vsm_ensure_loaded());
+		dev = kvmvsm_open();
+		part = kvmvsm_create_partition(dev, 0, 0);
+		ASSERT_LE(0, part);
+		g_stop = 0;
+		vsm_vm_create(&v, 2, hammer_guest, 0);
+		sync_global_to_guest(v.vm, g_stop);
+		ASSERT_EQ(0, kvmvsm_attach_vtl(part, v.vm->fd, 0));
+		for (i = 0; i < 2; i++)
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, hammer, v.vcpus[i]));
+		usleep(20000);
+		close(part);
+		close(dev);
+		/* The release may still be finishing: EAGAIN while in use. */
+		for (tries = 0; (r = vsm_mod_unload(VSM_MODNAME)) == -EAGAIN && tries < 2000; tries++)
+			usleep(1000);
+		EXPECT_EQ(0, r) TH_LOG("round %d: rmmod %d", round, r);
+		usleep(20000);	/* the guests go on, on stock KVM */
+		g_stop = 1;
+		sync_global_to_guest(v.vm, g_stop);
+		for (i = 0; i < 2; i++) {
+			pthread_join(t[i], &res);
+			EXPECT_EQ(UCALL_DONE, (long)res) TH_LOG("round %d vCPU %d", round, i);
+		}
+		kvm_vm_free(v.vm);
+	}
+	kvm_vm_free(keep);
+	ASSERT_EQ(0, vsm_mod_load("kvm-vsm"));
+}
+
 /* A partition pins the module; after the last one, rmmod works. */
 TEST(module_pinned_then_unloads)
 {
