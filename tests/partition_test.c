@@ -564,8 +564,12 @@ TEST(rmmod_races_hammering_guests)
 		close(part);
 		close(dev);
 		/* The release may still be finishing: EAGAIN while in use. */
-		for (tries = 0; (r = vsm_mod_unload(VSM_MODNAME)) == -EAGAIN && tries < 2000; tries++)
+		for (tries = 0; tries < 2000; tries++) {
+			r = vsm_mod_unload(VSM_MODNAME);
+			if (r != -EAGAIN)
+				break;
 			usleep(1000);
+		}
 		EXPECT_EQ(0, r) TH_LOG("round %d: rmmod %d", round, r);
 		usleep(20000);	/* the guests go on, on stock KVM */
 		g_stop = 1;
