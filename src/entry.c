@@ -12,41 +12,9 @@
  *    otherwise: the seeds/004 "defer to the first run").
  * Nothing here waits for userspace.
  */
-#include <linux/wait_bit.h>
-
 #include "kvm_vsm.h"
 
 static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu);
-
-/*
- * Module code KVM may be running, or about to run, outside any SRCU
- * section or ftrace callback: a hypercall the divert hook sent to
- * kvm_vsm_hv_hypercall() (pinned in the hook, until that function ends),
- * and an armed complete_userspace_io callback (from arming until it ran
- * or was taken back). Module unload waits for none (main.c).
- */
-static atomic_t kvm_vsm_pins = ATOMIC_INIT(0);
-
-void kvm_vsm_pin(void)
-{
-	atomic_inc(&kvm_vsm_pins);
-}
-
-void kvm_vsm_unpin(void)
-{
-	if (atomic_dec_and_test(&kvm_vsm_pins))
-		wake_up_var(&kvm_vsm_pins);
-}
-
-void kvm_vsm_wait_unpinned(void)
-{
-	wait_var_event(&kvm_vsm_pins, !atomic_read(&kvm_vsm_pins));
-	/*
-	 * The instructions after the last unpin: a task still in them has
-	 * not made a voluntary context switch since, which RCU Tasks waits for.
-	 */
-	synchronize_rcu_tasks();
-}
 
 /* The VP assist page of @vcpu's VTL, or 0 when the guest has none. */
 static gpa_t kvm_vsm_assist_gpa(struct kvm_vcpu *vcpu)
@@ -117,15 +85,10 @@ void kvm_vsm_exit_ring_full(struct kvm_vcpu *vcpu, struct kvm_vsm_vpstate *st,
  */
 bool kvm_vsm_arm_entry(struct kvm_vcpu *vcpu)
 {
-	void *old;
+	void *old = cmpxchg(&vcpu->arch.complete_userspace_io, NULL,
+			    kvm_vsm_vcpu_entry);
 
-	kvm_vsm_pin();		/* before KVM can see the pointer */
-	old = cmpxchg(&vcpu->arch.complete_userspace_io, NULL,
-		      kvm_vsm_vcpu_entry);
-	if (!old)
-		return true;
-	kvm_vsm_unpin();
-	return old == kvm_vsm_vcpu_entry;
+	return !old || old == kvm_vsm_vcpu_entry;
 }
 
 /* The forwarded hypercall of @vp, at its vCPU's next entry. */
@@ -189,18 +152,17 @@ static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu)
 		r = kvm_vsm_forward_resume(vcpu, vtl, vp);
 	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
-	kvm_vsm_unpin();	/* KVM took the pointer to call us */
 	return r;
 }
 
 /*
- * @vp is being freed: take our callback back out of its vCPU unless KVM
- * has taken it (then the callback unpins when it has run, and finds the
- * VP gone).
+ * @vp is being freed: take our callback back out of its vCPU. KVM may have
+ * read the pointer just before (KVM_RUN reads it, then clears it, under
+ * its vCPU mutex and inside kvm->srcu): vtl.c waits for kvm->srcu after,
+ * so such a call has finished, and found the VP gone, before the VM is let
+ * go and before the module can be unloaded.
  */
 void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp)
 {
-	if (cmpxchg(&vp->vcpu->arch.complete_userspace_io, kvm_vsm_vcpu_entry,
-		    NULL) == kvm_vsm_vcpu_entry)
-		kvm_vsm_unpin();
+	cmpxchg(&vp->vcpu->arch.complete_userspace_io, kvm_vsm_vcpu_entry, NULL);
 }

@@ -66,11 +66,8 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 	vcpu = (struct kvm_vcpu *)regs_get_kernel_argument(regs, 0);
 	idx = srcu_read_lock(&kvm_vsm_srcu);
 	if (kvm_vsm_vtl_of(vcpu->kvm) &&
-	    kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode))) {
-		/* Until it returns: module unload waits (entry.c). */
-		kvm_vsm_pin();
+	    kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode)))
 		regs->ip = (unsigned long)kvm_vsm_hv_hypercall;
-	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 }
 

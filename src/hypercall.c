@@ -72,8 +72,14 @@ static int kvm_vsm_forward(struct kvm_vsm_hc *hc, u64 *result)
 	return 0;
 }
 
-/* A VSM hypercall to its handler, or to the VMM; the guest's status. */
-static int kvm_vsm_dispatch(struct kvm_vcpu *vcpu)
+/*
+ * Runs in place of kvm_hv_hypercall() (same signature and return
+ * convention: 1 resume the guest, 0 exit to userspace, <0 error) for a VSM
+ * code of an attached VM, inside the VM's kvm->srcu read section like any
+ * exit handler (what detach waits for before the module may go). Nothing
+ * here sleeps on userspace.
+ */
+int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vsm_hc hc = { .vcpu = vcpu };
 	u64 result = HV_STATUS_INVALID_HYPERCALL_CODE;
@@ -125,20 +131,6 @@ static int kvm_vsm_dispatch(struct kvm_vcpu *vcpu)
 	default:
 		return r;
 	}
-}
-
-/*
- * Runs in place of kvm_hv_hypercall() (same signature and return
- * convention: 1 resume the guest, 0 exit to userspace, <0 error) for a VSM
- * code of an attached VM. Nothing here sleeps on userspace. The divert
- * hook pinned the module for this call.
- */
-int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
-{
-	int r = kvm_vsm_dispatch(vcpu);
-
-	kvm_vsm_unpin();
-	return r;
 }
 
 /* KVM_VSM_COMPLETE: the answer waits in the VP for its vCPU's next entry. */

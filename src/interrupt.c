@@ -69,6 +69,12 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 	 * state: pv_unhalted on a vCPU waiting for its SIPI would make its
 	 * KVM_RUN spin until the SIPI (docs/design.md).
 	 */
+	/* A request KVM made itself (a SynIC exit still due) stays KVM's. */
+	if (kvm_test_request(KVM_REQ_HV_EXIT, lower)) {
+		kvm_vcpu_kick(lower);
+		return;
+	}
+	WRITE_ONCE(st->kick_vtl, active);
 	WRITE_ONCE(st->kick_exit, true);
 	if (READ_ONCE(lower->arch.mp_state) == KVM_MP_STATE_HALTED)
 		WRITE_ONCE(lower->arch.pv.pv_unhalted, true);

@@ -97,7 +97,12 @@ struct kvm_vsm_vpstate {
 	u8 entry_reason;		/* HV_VTL_ENTRY_* written on the switch */
 	bool fast_return;		/* VtlReturn: keep RAX/RCX as they are */
 	bool call_longmode;		/* the VtlCall/VtlReturn's result: RAX */
-	bool in_run;			/* inside KVM_VSM_RUN_VP */
+	bool in_run;			/* in KVM_RUN under KVM_VSM_RUN_VP */
+	/*
+	 * Bit 0: a KVM_VSM_RUN_VP or KVM_VSM_SET_ACTIVE_VTL owns the VP; the
+	 * fields above change only under it (a second caller: EBUSY).
+	 */
+	unsigned long owned;
 	u16 enabled_vtls;		/* HvCallEnableVpVtl; under vsm_lock */
 	/*
 	 * Where VtlReturn from VTL n goes: the VTL that was running when n
@@ -124,6 +129,7 @@ struct kvm_vsm_vpstate {
 	 * KVM's own Hyper-V exits) tell RUN_VP whether that exit is ours.
 	 */
 	bool kick_exit;
+	u8 kick_vtl;			/* whose vCPU got the request */
 	atomic_t hv_msr_writes;
 };
 
@@ -264,9 +270,6 @@ bool kvm_vsm_irq_preempt(struct kvm_vsm_partition *part,
 /* ---- shared ---- */
 
 /* entry.c: exits to the VMM, and what the next entry finishes. */
-void kvm_vsm_pin(void);
-void kvm_vsm_unpin(void);
-void kvm_vsm_wait_unpinned(void);
 bool kvm_vsm_arm_entry(struct kvm_vcpu *vcpu);
 void kvm_vsm_vp_forget_entry(struct kvm_vsm_vp *vp);
 void kvm_vsm_exit_record(struct kvm_vcpu *vcpu, struct kvm_vsm_vp *vp);

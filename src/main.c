@@ -25,13 +25,13 @@ static int __init kvm_vsm_init(void)
 }
 
 /*
- * Partitions pin the module, so none exists here and no hook is left; a
- * vCPU may still be finishing a diverted hypercall or a callback of ours.
+ * Partitions pin the module, so none exists here and no hook is left; and
+ * no vCPU runs our code any more: every detach waited for its VM's
+ * kvm->srcu (vtl.c).
  */
 static void __exit kvm_vsm_exit(void)
 {
 	kvm_vsm_device_exit();
-	kvm_vsm_wait_unpinned();
 	cleanup_srcu_struct(&kvm_vsm_srcu);
 }
 

@@ -128,13 +128,25 @@ static int kvm_vsm_irq_exit_to_user(struct kvm_vsm_partition *part,
  * KVM_RUN left pending (it ended for a signal first) is taken back, so no
  * later KVM_RUN ends for it.
  */
-static bool kvm_vsm_kick_exit(struct kvm_vsm_vpstate *st,
+static bool kvm_vsm_kick_exit(struct kvm_vsm_partition *part,
+			      struct kvm_vsm_vpstate *st, u32 vp, u32 ran,
 			      struct kvm_vcpu *vcpu, long r, int writes)
 {
 	struct kvm_run *run = vcpu->run;
+	struct kvm_vcpu *other;
 
-	if (!xchg(&st->kick_exit, false) ||
-	    atomic_read(&st->hv_msr_writes) != writes)
+	if (!xchg(&st->kick_exit, false))
+		return false;
+	/* The hook read the active VTL before a switch: another vCPU got it. */
+	if (READ_ONCE(st->kick_vtl) != ran) {
+		mutex_lock(&part->lock);
+		other = kvm_vsm_vp_vcpu(part, READ_ONCE(st->kick_vtl), vp);
+		if (other)
+			kvm_clear_request(KVM_REQ_HV_EXIT, other);
+		mutex_unlock(&part->lock);
+		return false;
+	}
+	if (atomic_read(&st->hv_msr_writes) != writes)
 		return false;
 	/* What KVM_REQ_HV_EXIT copies: hv->exit, i.e. SynIC, SynDbg or none. */
 	if (!r && run->exit_reason == KVM_EXIT_HYPERV &&
@@ -154,11 +166,11 @@ static bool kvm_vsm_kick_exit(struct kvm_vsm_vpstate *st,
  * (interrupt.c), ends that KVM_RUN internally; the loop switches and runs
  * the other VTL's vCPU without going to userspace.
  */
-static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
-			   struct kvm_vsm_run_vp *arg)
+static long kvm_vsm_run_vp_owned(struct kvm_vsm_partition *part,
+				 struct kvm_vsm_vpstate *st,
+				 struct kvm_vsm_run_vp *arg)
 {
 	long (*ioctl)(struct file *file, unsigned int cmd, unsigned long arg);
-	struct kvm_vsm_vpstate *st;
 	struct kvm_vsm_vtl *vtl;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vsm_vp *vp;
@@ -166,16 +178,6 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 	int writes;
 	bool user;
 	long r;
-
-	if (!kvm_vsm_arg_clean(arg))
-		return -EINVAL;
-
-	/* vpstates live as long as the partition, which this ioctl pins. */
-	mutex_lock(&part->lock);
-	st = xa_load(&part->vpstates, arg->vp);
-	mutex_unlock(&part->lock);
-	if (!st)
-		return -ENOENT;
 
 	for (;;) {
 		/* The last exit was a record that did not fit: wait for room. */
@@ -234,7 +236,7 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		WRITE_ONCE(st->in_run, false);
 		/* The file pins the vCPU; @vp may be detached meanwhile. */
 		vcpu = file->private_data;
-		if (kvm_vsm_kick_exit(st, vcpu, r, writes) &&
+		if (kvm_vsm_kick_exit(part, st, arg->vp, arg->vtl, vcpu, r, writes) &&
 		    st->switch_to == KVM_VSM_NO_SWITCH)
 			r = 1;	/* ours: look at the interrupt, run again */
 		/*
@@ -242,7 +244,9 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		 * (entry.c): wait for the answer here, holding nothing but
 		 * the file, so any thread of the VMM can use the vCPU.
 		 */
-		if (!r && READ_ONCE(st->answer_wait)) {
+		if (!r && READ_ONCE(st->answer_wait) &&
+		    vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
+		    vcpu->run->hyperv.type == KVM_VSM_EXIT_HYPERV_RECORD) {
 			if (wait_event_interruptible(st->wq, !READ_ONCE(st->answer_wait))) {
 				vcpu->run->exit_reason = KVM_EXIT_INTR;
 				r = -EINTR;
@@ -256,6 +260,32 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 		if (r || st->switch_to == KVM_VSM_NO_SWITCH)
 			return r;
 	}
+}
+
+/*
+ * One thread at a time runs a VP: its VTL state (active VTL, a pending
+ * switch) is that thread's. A second KVM_VSM_RUN_VP, or a
+ * KVM_VSM_SET_ACTIVE_VTL, on the same VP meanwhile gets EBUSY.
+ */
+static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_run_vp *arg)
+{
+	struct kvm_vsm_vpstate *st;
+	long r;
+
+	if (!kvm_vsm_arg_clean(arg))
+		return -EINVAL;
+	/* vpstates live as long as the partition, which this ioctl pins. */
+	mutex_lock(&part->lock);
+	st = xa_load(&part->vpstates, arg->vp);
+	mutex_unlock(&part->lock);
+	if (!st)
+		return -ENOENT;
+	if (test_and_set_bit_lock(0, &st->owned))
+		return -EBUSY;
+	r = kvm_vsm_run_vp_owned(part, st, arg);
+	clear_bit_unlock(0, &st->owned);
+	return r;
 }
 
 static int kvm_vsm_set_run_mode(struct kvm_vsm_partition *part,

@@ -189,6 +189,39 @@ static int kvm_vsm_first_entry(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp)
 	return 0;
 }
 
+/* KVM_VSM_SET_ACTIVE_VTL's work, with the VP owned and part->lock held. */
+static int kvm_vsm_set_active_vtl_owned(struct kvm_vsm_partition *part,
+					struct kvm_vsm_vpstate *st,
+					struct kvm_vsm_active_vtl *arg,
+					struct kvm_vcpu *src, struct kvm_vcpu *dst,
+					u32 reason, bool restore)
+{
+	struct kvm_vsm_vp *dst_vp = kvm_vsm_vp_at(part, arg->vtl, arg->vp);
+	int r;
+
+	/* Killable: another thread may be running a vCPU of this VP (a VMM bug). */
+	if (mutex_lock_killable(&dst->mutex))
+		return -EINTR;
+	if (src && mutex_lock_killable_nested(&src->mutex, 1)) {
+		mutex_unlock(&dst->mutex);
+		return -EINTR;
+	}
+	r = kvm_vsm_first_entry(dst, dst_vp);
+	if (!r)
+		kvm_vsm_assist_side(dst, dst_vp, src, reason, restore);
+	if (src)
+		mutex_unlock(&src->mutex);
+	mutex_unlock(&dst->mutex);
+	if (r)
+		return r;	/* -EINVAL: the guest's initial context, refused */
+	/* The VMM's choice replaces a switch a signal left pending. */
+	st->switch_to = KVM_VSM_NO_SWITCH;
+	if (arg->vtl > st->active_vtl)	/* entered from below */
+		st->return_to[arg->vtl] = st->active_vtl;
+	st->active_vtl = arg->vtl;
+	return 0;
+}
+
 /* KVM_VSM_SET_ACTIVE_VTL: the VMM switched the VP itself (userspace mode). */
 int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_active_vtl *arg)
@@ -198,7 +231,6 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 	u32 reason = 0;
 	struct kvm_vcpu *src = NULL, *dst;
 	struct kvm_vsm_vpstate *st;
-	struct kvm_vsm_vp *dst_vp;
 	bool restore = arg->flags & KVM_VSM_ACTIVE_VTL_RESTORE_RAX_RCX;
 	int r = 0;
 
@@ -224,32 +256,13 @@ int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 		r = -ENOENT;
 		goto out;
 	}
-	if (st->in_run) {
+	/* A KVM_VSM_RUN_VP owns the VP (partition.c). */
+	if (test_and_set_bit_lock(0, &st->owned)) {
 		r = -EBUSY;
 		goto out;
 	}
-	dst_vp = xa_load(&part->vtls[arg->vtl]->vps, arg->vp);
-	/* Killable: another thread may be running a vCPU of this VP (a VMM bug). */
-	r = -EINTR;
-	if (mutex_lock_killable(&dst->mutex))
-		goto out;
-	if (src && mutex_lock_killable_nested(&src->mutex, 1)) {
-		mutex_unlock(&dst->mutex);
-		goto out;
-	}
-	r = kvm_vsm_first_entry(dst, dst_vp);
-	if (!r)
-		kvm_vsm_assist_side(dst, dst_vp, src, reason, restore);
-	if (src)
-		mutex_unlock(&src->mutex);
-	mutex_unlock(&dst->mutex);
-	if (r)
-		goto out;	/* -EINVAL: the guest's initial context, refused */
-	/* The VMM's choice replaces a switch a signal left pending. */
-	st->switch_to = KVM_VSM_NO_SWITCH;
-	if (arg->vtl > st->active_vtl)	/* entered from below */
-		st->return_to[arg->vtl] = st->active_vtl;
-	st->active_vtl = arg->vtl;
+	r = kvm_vsm_set_active_vtl_owned(part, st, arg, src, dst, reason, restore);
+	clear_bit_unlock(0, &st->owned);
 out:
 	mutex_unlock(&part->lock);
 	return r;
@@ -292,6 +305,10 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vp *dst_vp;
 	bool call = st->switch_to > st->active_vtl;
 
+	if (st->switch_to >= KVM_VSM_MAX_VTLS) {	/* cannot be: the VP is owned */
+		st->switch_to = KVM_VSM_NO_SWITCH;
+		return 0;
+	}
 	mutex_lock(&part->lock);
 	src = kvm_vsm_vp_vcpu(part, st->active_vtl, vp);
 	dst_vp = kvm_vsm_vp_at(part, st->switch_to, vp);

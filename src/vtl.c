@@ -168,8 +168,17 @@ static void kvm_vsm_vtl_free(struct kvm_vsm_partition *part,
 	struct kvm_vsm_vp *vp;
 	unsigned long i;
 
-	xa_for_each(&vtl->vps, i, vp) {
+	xa_for_each(&vtl->vps, i, vp)
 		kvm_vsm_vp_forget_entry(vp);
+	/*
+	 * KVM calls our code (a diverted hypercall, a completion callback
+	 * it read before we took it back) only inside this VM's kvm->srcu
+	 * read sections: after this, none runs, so neither the VM's last
+	 * reference nor the module (once the partition is gone) is let go
+	 * under a vCPU still in our code. Bounded like a memslot update.
+	 */
+	synchronize_srcu(&vtl->kvm->srcu);
+	xa_for_each(&vtl->vps, i, vp) {
 		kfree(vp->initial_ctx);
 		if (vp->vcpu_file)
 			fput(vp->vcpu_file);

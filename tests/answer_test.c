@@ -438,4 +438,37 @@ TEST_F_TIMEOUT(ans, detach_from_consumer_thread, ANSWER_TIMEOUT)
 	kvm_vm_free(v.vm);
 }
 
+/*
+ * One thread at a time owns a VP: while one KVM_VSM_RUN_VP waits for an
+ * answer, a second KVM_VSM_RUN_VP or a KVM_VSM_SET_ACTIVE_VTL of that VP
+ * gets EBUSY (two threads racing over one VP's VTL state could corrupt it).
+ */
+TEST_F_TIMEOUT(ans, second_runner_is_busy, ANSWER_TIMEOUT)
+{
+	struct runner t = { .part = self->part, .second = 1 };
+	const struct kvm_vsm_ring_record *rec;
+	struct vsm_vm v;
+	struct ucall uc;
+
+	vsm_vm_create(&v, 1, one_call_guest, 5);
+	ASSERT_EQ(0, kvmvsm_attach_vtl(self->part, v.vm->fd, 0));
+	ASSERT_EQ(0, kvmvsm_attach_vcpu(self->part, v.vcpus[0]->fd, 0, NULL));
+	t.vcpu = v.vcpus[0];
+	ASSERT_EQ(0, pthread_create(&t.tid, NULL, run_once, &t));
+	ASSERT_EQ(1, kvmvsm_ring_wait(&self->ring, 60000));
+	rec = kvmvsm_ring_peek(&self->ring);
+	usleep(300000);	/* the runner is back, waiting for the answer */
+	EXPECT_EQ(-EBUSY, kvmvsm_run_vp(self->part, 0, NULL));
+	EXPECT_EQ(-EBUSY, kvmvsm_set_active_vtl(self->part, 0, 0, 0, 0));
+	EXPECT_EQ(0, kvmvsm_ring_complete(&self->ring, rec->seq, 0x55));
+	kvmvsm_ring_advance(&self->ring);
+	ASSERT_TRUE(join_within(t.tid, 60));
+	EXPECT_EQ(0, t.r);
+	ASSERT_EQ(UCALL_SYNC, get_ucall(v.vcpus[0], &uc));
+	EXPECT_EQ(0x55, uc.args[1]);
+	/* Its own again: no owner left behind. */
+	EXPECT_EQ(0, kvmvsm_set_active_vtl(self->part, 0, 0, 0, 0));
+	kvm_vm_free(v.vm);
+}
+
 TEST_HARNESS_MAIN
