@@ -23,6 +23,7 @@
 #define KVM_VSM_SEG_S		BIT(4)
 #define KVM_VSM_SEG_L		BIT(13)
 #define KVM_VSM_SEG_DB		BIT(14)
+#define KVM_VSM_SEG_G		BIT(15)
 #define KVM_VSM_TSS_BUSY_16	3
 #define KVM_VSM_TSS_BUSY	11
 #define KVM_VSM_LDT		2
@@ -39,15 +40,35 @@ static bool kvm_vsm_vendor_cr_ok(bool (*fn)(struct kvm_vcpu *, unsigned long),
 	return kvm_vsm_callable(fn) && fn(vcpu, val);
 }
 
+/*
+ * VM entry's limit rule for a usable segment: with G, limit[11:0] all
+ * ones; without, limit[31:20] zero. And CS/SS/DS/ES bases fit 32 bits.
+ */
+static bool kvm_vsm_seg_shape_valid(const struct tlfs_seg *s, bool base32)
+{
+	if (!kvm_vsm_seg_usable(s))
+		return true;
+	if (base32 && s->base >> 32)
+		return false;
+	if (s->attributes & KVM_VSM_SEG_G)
+		return (s->limit & 0xfff) == 0xfff;
+	return !(s->limit >> 20);
+}
+
 /* What VM entry needs of the segments once CR0.PE is set. */
 static bool kvm_vsm_segs_valid(const struct tlfs_initial_vp_context *c,
 			       bool lma)
 {
+	const struct tlfs_seg *all[] = { &c->cs, &c->ss, &c->ds, &c->es,
+		&c->fs, &c->gs, &c->tr, &c->ldtr };
 	const struct tlfs_seg *data[] = { &c->ds, &c->es, &c->fs, &c->gs };
 	u16 a = c->cs.attributes;
 	u8 type;
 	int i;
 
+	for (i = 0; i < ARRAY_SIZE(all); i++)
+		if (!kvm_vsm_seg_shape_valid(all[i], i < 4))
+			return false;
 	if (!kvm_vsm_seg_usable(&c->cs) || !(a & KVM_VSM_SEG_S) ||
 	    !(a & KVM_VSM_SEG_TYPE_CODE))
 		return false;
@@ -121,14 +142,26 @@ bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,
 	    !kvm_vsm_vendor_cr_ok(READ_ONCE(ops->is_valid_cr4), vcpu, c->cr4) ||
 	    !kvm_vsm_vendor_cr_ok(READ_ONCE(ops->is_valid_cr0), vcpu, c->cr0))
 		return false;
-	if (c->rflags & ~KVM_VSM_RFLAGS_VALID ||
-	    (lma && (c->rflags & X86_EFLAGS_VM)))
+	/*
+	 * No VTL starts in real or virtual-8086 mode (Hyper-V's secure
+	 * kernels start in long mode), and VMX with unrestricted guest
+	 * would take either with only VM entry's checks: refused.
+	 */
+	if (!(c->cr0 & X86_CR0_PE) || (c->rflags & X86_EFLAGS_VM))
+		return false;
+	if (c->rflags & ~KVM_VSM_RFLAGS_VALID)
+		return false;
+	/* kvm_set_cr4(): PCIDE needs long mode and CR3[11:0] clear. */
+	if ((c->cr4 & X86_CR4_PCIDE) && (!lma || (c->cr3 & 0xfff)))
+		return false;
+	/* The guest's L1 state is not what a nested guest runs on. */
+	if (vcpu->arch.hflags & HF_GUEST_MASK)
 		return false;
 	if (!lma && ((c->cs.attributes & KVM_VSM_SEG_L) || c->rip >> 32))
 		return false;
 	if (lma && !kvm_vsm_bases_canonical(c))
 		return false;
-	if ((c->cr0 & X86_CR0_PE) && !kvm_vsm_segs_valid(c, lma))
+	if (!kvm_vsm_segs_valid(c, lma))
 		return false;
 	for (i = 0; i < 8; i++) {
 		u8 type = c->msr_cr_pat >> (8 * i);

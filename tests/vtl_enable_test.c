@@ -334,6 +334,10 @@ static void vtl0_guest(u64 vp)
 	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_SS_ATTR, ATTR(2)), ST_INVALID_PARAMETER);
 	/* Non-canonical GDTR base. */
 	GUEST_ASSERT_EQ(enable_vp_flip(page, 22, BIT_ULL(50)), ST_INVALID_PARAMETER);
+	/* VM entry's rules: CS limit with G (low 12 bits set), CS base, RFLAGS.VM. */
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_CS_ATTR, 1), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_CS, BIT_ULL(40)), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp_flip(page, CTX_RFLAGS, BIT(17)), ST_INVALID_PARAMETER);
 
 	GUEST_ASSERT_EQ(enable_vp(page, SELF, ~1u, 1, 0, 0), 0);
 	GUEST_ASSERT_EQ(enable_vp(page, SELF, 0, 1, 0, 0), ST_VTL_ALREADY_ENABLED);
