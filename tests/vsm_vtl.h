@@ -516,4 +516,35 @@ static inline void *run_vp_thread(void *arg)
 	}
 }
 
+/* VTL1 of VP @vp starts at @entry (a VTL the VMM enabled itself). */
+static inline void vtl1_set_rip(struct vtl_pair *p, u32 vp, void *entry)
+{
+	struct kvm_regs regs;
+
+	vcpu_regs_get(p->vp[1][vp], &regs);
+	regs.rip = (u64)entry;
+	vcpu_regs_set(p->vp[1][vp], &regs);
+}
+
+/*
+ * Run VPs 0..@n-1 each on its own thread until VTL0's guest code is done;
+ * a guest assert is reported. The results are in @r[i].result.
+ */
+static inline void vtl_run_vps(struct vtl_pair *p, struct vp_runner *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		r[i].p = p;
+		r[i].vp = i;
+		TEST_ASSERT(!pthread_create(&r[i].tid, NULL, run_vp_thread, &r[i]),
+			    "VP thread");
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(r[i].tid, NULL);
+		if (r[i].result == -1)
+			REPORT_GUEST_ASSERT(r[i].uc);
+	}
+}
+
 #endif /* VSM_VTL_H */

@@ -332,7 +332,6 @@ FIXTURE_TEARDOWN(vtl3) {}
 
 TEST_F_TIMEOUT(vtl3, three_vtls_return_where_they_left, VTL3_TIMEOUT)
 {
-	struct kvm_regs regs;
 	struct kvm_vcpu *v2;
 	struct kvm_vm *vm2;
 	struct vtl_pair p;
@@ -341,9 +340,7 @@ TEST_F_TIMEOUT(vtl3, three_vtls_return_where_they_left, VTL3_TIMEOUT)
 	u32 vtl;
 
 	vtl_pair_create(&p, vtl3_guest, 0, VTL1_HOST_ENABLED);
-	vcpu_regs_get(p.vp[1][0], &regs);
-	regs.rip = (u64)vtl1_main;
-	vcpu_regs_set(p.vp[1][0], &regs);
+	vtl1_set_rip(&p, 0, vtl1_main);
 	vm_install_exception_handler(p.vm[0], VEC_VTL2_TIMER, irq_handler);
 	g_page2_gva = vm_vaddr_alloc_page(p.vm[0]);
 	g_page2_gpa = addr_gva2gpa(p.vm[0], g_page2_gva);
@@ -496,17 +493,9 @@ TEST_F_TIMEOUT(vtl3, vp_index_is_the_hyperv_index, VTL3_TIMEOUT)
 	sync_global_to_guest(p.vm[0], g_out_gpa);
 	sync_global_to_guest(p.vm[0], g_ctx);
 
-	for (i = 0; i < 2; i++) {
-		r[i].p = &p;
-		r[i].vp = i;
-		ASSERT_EQ(0, pthread_create(&r[i].tid, NULL, run_vp_thread, &r[i]));
-	}
-	for (i = 0; i < 2; i++) {
-		pthread_join(r[i].tid, NULL);
-		if (r[i].result == -1)
-			REPORT_GUEST_ASSERT(r[i].uc);
+	vtl_run_vps(&p, r, 2);
+	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, r[i].result) TH_LOG("VP %d", i);
-	}
 	vtl_pair_destroy(&p);
 }
 

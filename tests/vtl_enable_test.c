@@ -418,40 +418,6 @@ static void *vmm_answers(void *arg)
 	return NULL;
 }
 
-static void hv_seg(u64 *out, const struct kvm_segment *s)
-{
-	u16 attr = s->type | s->s << 4 | s->dpl << 5 | s->present << 7 |
-		   s->avl << 12 | s->l << 13 | s->db << 14 | s->g << 15;
-
-	out[0] = s->base;
-	out[1] = s->limit | (u64)s->selector << 32 | (u64)attr << 48;
-}
-
-/* VTL0 VP0's state as an HV_INITIAL_VP_CONTEXT, for the guest to start from. */
-static void fill_context(struct vtl_pair *p)
-{
-	const struct kvm_segment *segs[8];
-	struct kvm_sregs sr;
-	int i;
-
-	vcpu_sregs_get(p->vp[0][0], &sr);
-	segs[0] = &sr.cs; segs[1] = &sr.ds; segs[2] = &sr.es; segs[3] = &sr.fs;
-	segs[4] = &sr.gs; segs[5] = &sr.ss; segs[6] = &sr.tr; segs[7] = &sr.ldt;
-	memset(g_ctx, 0, sizeof(g_ctx));
-	g_ctx[CTX_RFLAGS] = 2;
-	for (i = 0; i < 8; i++)
-		hv_seg(&g_ctx[CTX_CS + 2 * i], segs[i]);
-	g_ctx[19] = (u64)sr.idt.limit << 48;
-	g_ctx[20] = sr.idt.base;
-	g_ctx[21] = (u64)sr.gdt.limit << 48;
-	g_ctx[22] = sr.gdt.base;
-	g_ctx[CTX_EFER] = sr.efer;
-	g_ctx[CTX_CR0] = sr.cr0;
-	g_ctx[CTX_CR3] = sr.cr3;
-	g_ctx[CTX_CR4] = sr.cr4;
-	g_ctx[CTX_PAT] = 0x0007040600070406ull;
-}
-
 FIXTURE(vtl_enable) {};
 FIXTURE_SETUP(vtl_enable) {}
 FIXTURE_TEARDOWN(vtl_enable) {}
@@ -476,7 +442,7 @@ TEST_F_TIMEOUT(vtl_enable, guest_enables_vtl1_and_vsm_registers, ENABLE_TIMEOUT)
 	g_out_gva = vm_vaddr_alloc_page(p.vm[0]);
 	g_out_gpa = addr_gva2gpa(p.vm[0], g_out_gva);
 	g_stack1_top = vm_vaddr_alloc_pages(p.vm[0], 4) + 4 * 4096;
-	fill_context(&p);
+	vtl_initial_context(p.vp[0][0], g_ctx);
 	sync_global_to_guest(p.vm[0], g_in_gva);
 	sync_global_to_guest(p.vm[0], g_in_gpa);
 	sync_global_to_guest(p.vm[0], g_out_gva);

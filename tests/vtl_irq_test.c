@@ -262,14 +262,10 @@ static void exit_guest(u64 vp)
 /* One VP; VTL1 starts in vtl1_main0(); both timer vectors handled. */
 static void timers_pair_create(struct vtl_pair *p, void *guest)
 {
-	struct kvm_regs regs;
-
 	vtl_pair_create(p, guest, 0, VTL1_HOST_ENABLED);
 	vm_install_exception_handler(p->vm[0], VEC_VTL1_TIMER, irq_handler);
 	vm_install_exception_handler(p->vm[0], VEC_VTL0_TIMER, irq_handler);
-	vcpu_regs_get(p->vp[1][0], &regs);
-	regs.rip = (u64)vtl1_main0;
-	vcpu_regs_set(p->vp[1][0], &regs);
+	vtl1_set_rip(p, 0, vtl1_main0);
 }
 
 FIXTURE(vtl_irq) {};
@@ -368,27 +364,17 @@ TEST_F_TIMEOUT(vtl_irq, ipis_stay_in_their_vtl, IRQ_TIMEOUT)
 {
 	void (*entry[2])(void) = { vtl1_main0, vtl1_main1 };
 	struct vp_runner r[2] = {};
-	struct kvm_regs regs;
 	struct vtl_pair p;
 	int i;
 
 	vtl_pair_create_vps(&p, ipi_guest, 0, VTL1_HOST_ENABLED, 2);
 	vm_install_exception_handler(p.vm[0], VEC_VTL0_IPI, irq_handler);
 	vm_install_exception_handler(p.vm[0], VEC_VTL1_IPI, irq_handler);
-	for (i = 0; i < 2; i++) {
-		vcpu_regs_get(p.vp[1][i], &regs);
-		regs.rip = (u64)entry[i];
-		vcpu_regs_set(p.vp[1][i], &regs);
-		r[i].p = &p;
-		r[i].vp = i;
-		ASSERT_EQ(0, pthread_create(&r[i].tid, NULL, run_vp_thread, &r[i]));
-	}
-	for (i = 0; i < 2; i++) {
-		pthread_join(r[i].tid, NULL);
-		if (r[i].result == -1)
-			REPORT_GUEST_ASSERT(r[i].uc);
+	for (i = 0; i < 2; i++)
+		vtl1_set_rip(&p, i, entry[i]);
+	vtl_run_vps(&p, r, 2);
+	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, r[i].result) TH_LOG("VP %d", i);
-	}
 	vtl_pair_destroy(&p);
 }
 
@@ -491,7 +477,6 @@ TEST_F_TIMEOUT(vtl_irq, init_received_vp_does_not_spin, IRQ_TIMEOUT)
 	struct vp_runner r[2] = {};
 	struct timespec t0, t1;
 	struct parked k = {};
-	struct kvm_regs regs;
 	struct vtl_pair p;
 	clockid_t clk;
 	double busy;
@@ -501,9 +486,7 @@ TEST_F_TIMEOUT(vtl_irq, init_received_vp_does_not_spin, IRQ_TIMEOUT)
 	vtl_pair_create_vps(&p, init_guest, 0, VTL1_HOST_ENABLED, 2);
 	vm_install_exception_handler(p.vm[0], VEC_VTL1_IPI, irq_handler);
 	for (i = 0; i < 2; i++) {
-		vcpu_regs_get(p.vp[1][i], &regs);
-		regs.rip = (u64)entry[i];
-		vcpu_regs_set(p.vp[1][i], &regs);
+		vtl1_set_rip(&p, i, entry[i]);
 		r[i].p = &p;
 		r[i].vp = i;
 	}
