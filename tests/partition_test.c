@@ -538,9 +538,13 @@ static void *hammer(void *arg)
  * rmmod right after the last partition closes, while vCPUs are in the
  * middle of VSM hypercalls the module diverted: unload waits until none
  * runs module code (a vCPU returning into freed module text would oops,
- * which fails the run through the guest kernel log). 20 rounds.
+ * which fails the run through the guest kernel log). 10 rounds.
  */
-TEST(rmmod_races_hammering_guests)
+FIXTURE(unload) {};
+FIXTURE_SETUP(unload) {}
+FIXTURE_TEARDOWN(unload) {}
+
+TEST_F_TIMEOUT(unload, rmmod_races_hammering_guests, PART_TIMEOUT)
 {
 	/* Keeps KVM's static keys still between rounds (see the cycles test). */
 	struct kvm_vm *keep = vm_create_barebones();
@@ -549,7 +553,7 @@ TEST(rmmod_races_hammering_guests)
 	int round, dev, part, i, r, tries;
 	void *res;
 
-	for (round = 0; round < 20; round++) {
+	for (round = 0; round < 10; round++) {
 		ASSERT_EQ(0, vsm_ensure_loaded());
 		dev = kvmvsm_open();
 		part = kvmvsm_create_partition(dev, 0, 0);
