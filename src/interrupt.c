@@ -65,20 +65,25 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 	/*
 	 * End the lower VTL's KVM_RUN at its next entry with a Hyper-V exit
 	 * that KVM_VSM_RUN_VP recognises and swallows (kvm_vsm_kick_exit()).
-	 * A halted vCPU is woken the way KVM's PV unhalt does it; no other
-	 * state: pv_unhalted on a vCPU waiting for its SIPI would make its
-	 * KVM_RUN spin until the SIPI (docs/design.md).
+	 * A halted vCPU (or one about to halt: the request alone does not
+	 * wake it) is woken the way KVM's PV unhalt does it; not one waiting
+	 * for INIT/SIPI, whose KVM_RUN pv_unhalted would make spin until the
+	 * SIPI (docs/design.md).
 	 */
-	/* A request KVM made itself (a SynIC exit still due) stays KVM's. */
-	if (kvm_test_request(KVM_REQ_HV_EXIT, lower)) {
-		kvm_vcpu_kick(lower);
-		return;
-	}
-	WRITE_ONCE(st->kick_vtl, active);
-	WRITE_ONCE(st->kick_exit, true);
-	if (READ_ONCE(lower->arch.mp_state) == KVM_MP_STATE_HALTED)
+	switch (READ_ONCE(lower->arch.mp_state)) {
+	case KVM_MP_STATE_RUNNABLE:
+	case KVM_MP_STATE_HALTED:
 		WRITE_ONCE(lower->arch.pv.pv_unhalted, true);
-	kvm_make_request(KVM_REQ_HV_EXIT, lower);
+		break;
+	default:
+		break;
+	}
+	/* A request KVM made itself (a SynIC exit still due) stays KVM's. */
+	if (!kvm_test_request(KVM_REQ_HV_EXIT, lower)) {
+		WRITE_ONCE(st->kick_vtl, active);
+		WRITE_ONCE(st->kick_exit, true);
+		kvm_make_request(KVM_REQ_HV_EXIT, lower);
+	}
 	kvm_vcpu_kick(lower);
 }
 
