@@ -12,6 +12,8 @@
 #ifndef VSM_VTL_H
 #define VSM_VTL_H
 
+#include <pthread.h>
+
 #define HVCALL_VTL_RETURN		0x0012
 #define HV_STATUS_INVALID_VTL_STATE	0x0051
 #define HV_X64_MSR_VP_ASSIST_PAGE_MSR	0x40000073
