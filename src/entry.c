@@ -138,10 +138,9 @@ static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu)
 	struct kvm_vsm_vp *vp;
 	u32 reason;
 	gpa_t assist;
-	int idx, r = 1;
+	int idx = 0, r = 1;
 
-	idx = srcu_read_lock(&kvm_vsm_srcu);
-	vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	vtl = kvm_vsm_vtl_get(vcpu->kvm, &idx);
 	vp = vtl ? xa_load(&vtl->vps, vcpu->vcpu_idx) : NULL;
 	if (vp) {
 		reason = xchg(&vp->pending_entry_reason, 0);
@@ -151,7 +150,7 @@ static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu)
 					 &reason, sizeof(reason), true);
 		r = kvm_vsm_forward_resume(vcpu, vtl, vp);
 	}
-	srcu_read_unlock(&kvm_vsm_srcu, idx);
+	kvm_vsm_vtl_put(vtl, idx);
 	return r;
 }
 

@@ -83,7 +83,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vsm_hc hc = { .vcpu = vcpu };
 	u64 result = HV_STATUS_INVALID_HYPERCALL_CODE;
-	int idx, r = -ENOTTY;
+	int idx = 0, r = -ENOTTY;
 
 	/* TLFS: the hypercall instruction #UDs at CPL > 0 and in real mode. */
 	if (!(vcpu->arch.cr0 & X86_CR0_PE) || kvm_vsm_guest_cpl(vcpu) != 0) {
@@ -92,8 +92,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	}
 	hc.control = kvm_vsm_hypercall_control(vcpu, &hc.longmode);
 
-	idx = srcu_read_lock(&kvm_vsm_srcu);
-	hc.vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	hc.vtl = kvm_vsm_vtl_get(vcpu->kvm, &idx);
 	if (hc.vtl) {
 		switch (HV_HC_CODE(hc.control)) {
 		case HVCALL_VTL_CALL:
@@ -115,7 +114,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 	/* Not the kernel's to handle: the VMM answers through the ring. */
 	if (hc.vtl && r == -ENOTTY)
 		r = kvm_vsm_forward(&hc, &result);
-	srcu_read_unlock(&kvm_vsm_srcu, idx);
+	kvm_vsm_vtl_put(hc.vtl, idx);
 
 	switch (r) {
 	case 0:		/* a VTL switch or a record: KVM_RUN ends */

@@ -136,6 +136,8 @@ struct kvm_vsm_vpstate {
 struct kvm_vsm_partition {
 	struct mm_struct *mm;		/* the creator's (mmgrab): the only user */
 	struct mutex lock;		/* attach/detach/config */
+	/* Read by its handlers (lookup.c); detach and release wait for it. */
+	struct srcu_struct srcu;
 	struct xarray vpstates;		/* VP index -> kvm_vsm_vpstate */
 	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
 	u32 run_mode;
@@ -293,6 +295,9 @@ extern struct srcu_struct kvm_vsm_srcu;
 int kvm_vsm_vtl_publish(struct kvm_vsm_vtl *vtl);
 void kvm_vsm_vtl_unpublish(struct kvm_vsm_vtl *vtl);
 struct kvm_vsm_vtl *kvm_vsm_vtl_of(struct kvm *kvm);	/* under kvm_vsm_srcu */
+struct kvm_vsm_vtl *kvm_vsm_vtl_get(struct kvm *kvm, int *idx);
+void kvm_vsm_vtl_put(struct kvm_vsm_vtl *vtl, int idx);
+void kvm_vsm_vtl_sync(struct kvm_vsm_partition *part);
 struct kvm_vsm_vp *kvm_vsm_vp_get(struct kvm_vsm_vtl *vtl,
 				  struct kvm_vcpu *vcpu);
 struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,

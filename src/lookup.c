@@ -40,6 +40,47 @@ int kvm_vsm_vtl_publish(struct kvm_vsm_vtl *vtl)
 	return 0;
 }
 
+/*
+ * The VTL of @kvm with its partition's SRCU held (*idx) instead of the
+ * global one: what a handler does next (guest memory, which a VMM's
+ * userfaultfd or FUSE mapping can stall) can hold up only this
+ * partition's detach and release, never another's. NULL: not attached.
+ */
+struct kvm_vsm_vtl *kvm_vsm_vtl_get(struct kvm *kvm, int *idx)
+	__acquires(part_srcu)
+{
+	struct kvm_vsm_vtl *vtl;
+	int g = srcu_read_lock(&kvm_vsm_srcu);
+
+	vtl = kvm_vsm_vtl_of(kvm);
+	if (vtl)
+		*idx = srcu_read_lock(&vtl->part->srcu);
+	else
+		__acquire(part_srcu);	/* for sparse: put() always follows */
+	srcu_read_unlock(&kvm_vsm_srcu, g);
+	return vtl;
+}
+
+/* After every kvm_vsm_vtl_get(), whatever it returned. */
+void kvm_vsm_vtl_put(struct kvm_vsm_vtl *vtl, int idx)
+	__releases(part_srcu)
+{
+	if (vtl)
+		srcu_read_unlock(&vtl->part->srcu, idx);
+	else
+		__release(part_srcu);
+}
+
+/*
+ * After kvm_vsm_vtl_unpublish(): wait until no hook (global SRCU) and no
+ * handler of @part (its SRCU) can still use what was unpublished.
+ */
+void kvm_vsm_vtl_sync(struct kvm_vsm_partition *part)
+{
+	synchronize_srcu(&kvm_vsm_srcu);
+	synchronize_srcu(&part->srcu);
+}
+
 /* Undo kvm_vsm_vtl_publish(); lookups may still see @vtl until a grace period. */
 void kvm_vsm_vtl_unpublish(struct kvm_vsm_vtl *vtl)
 {

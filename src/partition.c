@@ -44,6 +44,7 @@ static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
 	kvm_vsm_ring_free(ring);
 	kvm_vsm_hooks_put();
 	mmdrop(part->mm);
+	cleanup_srcu_struct(&part->srcu);	/* detach_all waited for it */
 	kfree(part);
 	return 0;
 }
@@ -425,9 +426,12 @@ int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
 	spin_lock_init(&part->vsm_lock);
 	part->enabled_vtls = BIT(0);
 	part->run_mode = KVM_VSM_RUN_MODE_KERNEL;
-	r = kvm_vsm_ring_init(&part->ring, arg.ring_entries);
+	r = init_srcu_struct(&part->srcu);
 	if (r)
 		goto err_free;
+	r = kvm_vsm_ring_init(&part->ring, arg.ring_entries);
+	if (r)
+		goto err_srcu;
 	r = kvm_vsm_hooks_get();
 	if (r)
 		goto err_ring;
@@ -448,6 +452,8 @@ err_hooks:
 	kvm_vsm_hooks_put();
 err_ring:
 	kvm_vsm_ring_free(&part->ring);
+err_srcu:
+	cleanup_srcu_struct(&part->srcu);
 err_free:
 	kfree(part);
 	return r;

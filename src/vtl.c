@@ -237,7 +237,7 @@ int kvm_vsm_detach_vtl(struct kvm_vsm_partition *part, u32 n)
 	}
 	kvm_vsm_vtl_unhash(part, vtl);
 	mutex_unlock(&part->lock);
-	synchronize_srcu(&kvm_vsm_srcu);
+	kvm_vsm_vtl_sync(part);
 	kvm_vsm_ring_forget_vtl(part, vtl);
 	kvm_vsm_vtl_free(part, vtl);
 	return 0;
@@ -255,7 +255,7 @@ void kvm_vsm_detach_all(struct kvm_vsm_partition *part)
 			kvm_vsm_vtl_unhash(part, gone[n]);
 	}
 	mutex_unlock(&part->lock);
-	synchronize_srcu(&kvm_vsm_srcu);
+	kvm_vsm_vtl_sync(part);
 	for (n = 0; n < KVM_VSM_MAX_VTLS; n++) {
 		if (gone[n]) {
 			kvm_vsm_ring_forget_vtl(part, gone[n]);

@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/userfaultfd.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -23,6 +25,7 @@
 #include "vsm_test.h"
 #include "vsm_guest.h"
 #include "kvmvsm.h"
+#include "vsm_vtl.h"
 
 #define ANSWER_TIMEOUT	300
 #define GETREGS_FAST	(HVCALL_GET_VP_REGISTERS | HV_HYPERCALL_FAST_BIT)
@@ -234,6 +237,88 @@ TEST_F_TIMEOUT(ans, silent_vmm_never_delays_another, ANSWER_TIMEOUT)
 	if (!prompt)
 		pthread_join(o.tid, NULL);
 	EXPECT_TRUE(prompt) TH_LOG("B's detach/close waited for A's silent VMM");
+	TH_LOG("B attach+detach+close: %.3f s", o.took);
+	munmap(ready, 4096);
+}
+
+/* Guest: a VSM hypercall whose input page is @arg (a GPA). */
+#define UFFD_GPA	0x20000000ull
+#define UFFD_SLOT	10
+
+static void stalled_input_guest(u64 page_gva, u64 page_gpa, u64 id, u64 arg)
+{
+	guest_hv_enable(page_gpa);
+	GUEST_SYNC(guest_hv_call(page_gva, HVCALL_ENABLE_PARTITION_VTL, arg, 0));
+	GUEST_DONE();
+}
+
+static void *run_plain(void *arg)
+{
+	vcpu_run(arg);
+	return NULL;
+}
+
+/*
+ * VMM A backs its guest's hypercall input page with a userfaultfd it
+ * never serves, so the module's read of that input stalls inside the
+ * handler; VMM B's attach, detach and close must not wait for it (the
+ * handler holds A's partition's SRCU, not the one every partition's
+ * detach waits for).
+ */
+TEST_F_TIMEOUT(ans, stalled_guest_memory_never_delays_another, ANSWER_TIMEOUT)
+{
+	int *ready = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct other_side o;
+	bool prompt;
+	pid_t pid;
+	int status;
+
+	ASSERT_NE(MAP_FAILED, ready);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct uffdio_api api = { .api = UFFD_API };
+		struct uffdio_register reg = {
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		int dev = kvmvsm_open(), part, uffd;
+		struct vsm_vm v;
+		pthread_t t;
+
+		part = kvmvsm_create_partition(dev, 0, 0);
+		vsm_vm_create(&v, 1, stalled_input_guest, UFFD_GPA);
+		vm_userspace_mem_region_add(v.vm, VM_MEM_SRC_ANONYMOUS, UFFD_GPA,
+					    UFFD_SLOT, 1, 0);
+		reg.range.start = (u64)addr_gpa2hva(v.vm, UFFD_GPA);
+		reg.range.len = 4096;
+		uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+		if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+		    ioctl(uffd, UFFDIO_REGISTER, &reg))
+			_exit(2);
+		vsm_set_hv_cpuid(dev, v.vcpus[0]);
+		kvmvsm_attach_vtl(part, v.vm->fd, 0);
+		kvmvsm_attach_vcpu(part, v.vcpus[0]->fd, 0, NULL);
+		pthread_create(&t, NULL, run_plain, v.vcpus[0]);
+		usleep(500000);	/* the vCPU is stuck on the input page */
+		*ready = 1;
+		for (;;)
+			pause();	/* never serves the fault */
+	}
+	while (!__atomic_load_n(ready, __ATOMIC_ACQUIRE)) {
+		ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("VMM A: setup failed");
+		usleep(1000);
+	}
+
+	o.part = kvmvsm_create_partition(self->dev, 0, 0);
+	ASSERT_LE(0, o.part);
+	ASSERT_EQ(0, pthread_create(&o.tid, NULL, attach_detach_close, &o));
+	prompt = join_within(o.tid, 20);
+	kill(pid, SIGKILL);	/* ends the fault wait (killable) */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (!prompt)
+		pthread_join(o.tid, NULL);
+	EXPECT_TRUE(prompt) TH_LOG("B's detach/close waited for A's stalled guest memory");
 	TH_LOG("B attach+detach+close: %.3f s", o.took);
 	munmap(ready, 4096);
 }
