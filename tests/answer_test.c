@@ -182,63 +182,29 @@ static void *attach_detach_close(void *arg)
 	return NULL;
 }
 
-/*
- * VMM A (a child process) leaves a record unanswered; VMM B (this
- * process) attaches, detaches and closes its own partition: B is never
- * held up by A (detach waits for a grace period of the SRCU every
- * partition's hooks share).
- */
-TEST_F_TIMEOUT(ans, silent_vmm_never_delays_another, ANSWER_TIMEOUT)
+static int *g_ready;	/* VMM A is set up and stalled (shared memory) */
+
+/* VMM A: a record it never answers. */
+static void silent_vmm(void)
 {
-	int *ready = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct other_side o;
-	bool prompt;
-	pid_t pid;
-	int status;
+	struct kvmvsm_ring ring;
+	struct runner t = {};
+	struct vsm_vm v;
 
-	ASSERT_NE(MAP_FAILED, ready);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct kvmvsm_ring ring;
-		struct runner t = {};
-		struct vsm_vm v;
-
-		t.part = kvmvsm_create_partition(kvmvsm_open(), 0, 0);
-		vsm_vm_create(&v, 1, one_call_guest, 1);
-		kvmvsm_attach_vtl(t.part, v.vm->fd, 0);
-		kvmvsm_attach_vcpu(t.part, v.vcpus[0]->fd, 0, NULL);
-		kvmvsm_ring_map(t.part, &ring);
-		t.vcpu = v.vcpus[0];
-		t.second = 1;
-		pthread_create(&t.tid, NULL, run_once, &t);
-		while (kvmvsm_ring_wait(&ring, 1000) <= 0)
-			;
-		usleep(100000);	/* the vCPU thread is back in RUN_VP (or never left) */
-		*ready = 1;
-		for (;;)
-			pause();	/* never answers */
-	}
-	/*
-	 * A just never answers. (A SIGSTOP would not do: stopping wakes an
-	 * interruptible wait, which then lets go of everything.)
-	 */
-	while (!__atomic_load_n(ready, __ATOMIC_ACQUIRE))
-		usleep(1000);
-
-	o.part = kvmvsm_create_partition(self->dev, 0, 0);
-	ASSERT_LE(0, o.part);
-	ASSERT_EQ(0, pthread_create(&o.tid, NULL, attach_detach_close, &o));
-	prompt = join_within(o.tid, 20);
-	/* Release A either way, so a failure here cannot hang the suite. */
-	kill(pid, SIGKILL);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	if (!prompt)
-		pthread_join(o.tid, NULL);
-	EXPECT_TRUE(prompt) TH_LOG("B's detach/close waited for A's silent VMM");
-	TH_LOG("B attach+detach+close: %.3f s", o.took);
-	munmap(ready, 4096);
+	t.part = kvmvsm_create_partition(kvmvsm_open(), 0, 0);
+	vsm_vm_create(&v, 1, one_call_guest, 1);
+	kvmvsm_attach_vtl(t.part, v.vm->fd, 0);
+	kvmvsm_attach_vcpu(t.part, v.vcpus[0]->fd, 0, NULL);
+	kvmvsm_ring_map(t.part, &ring);
+	t.vcpu = v.vcpus[0];
+	t.second = 1;
+	pthread_create(&t.tid, NULL, run_once, &t);
+	while (kvmvsm_ring_wait(&ring, 1000) <= 0)
+		;
+	usleep(100000);	/* the vCPU thread is back in RUN_VP (or never left) */
+	*g_ready = 1;
+	for (;;)
+		pause();
 }
 
 /* Guest: a VSM hypercall whose input page is @arg (a GPA). */
@@ -259,68 +225,104 @@ static void *run_plain(void *arg)
 }
 
 /*
- * VMM A backs its guest's hypercall input page with a userfaultfd it
- * never serves, so the module's read of that input stalls inside the
- * handler; VMM B's attach, detach and close must not wait for it (the
- * handler holds A's partition's SRCU, not the one every partition's
- * detach waits for).
+ * VMM A: its guest's hypercall input page is backed by a userfaultfd A
+ * never serves, so the module's read of that input stalls in the handler.
+ */
+static void stalled_memory_vmm(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int dev = kvmvsm_open(), part, uffd;
+	struct vsm_vm v;
+	pthread_t t;
+
+	part = kvmvsm_create_partition(dev, 0, 0);
+	vsm_vm_create(&v, 1, stalled_input_guest, UFFD_GPA);
+	vm_userspace_mem_region_add(v.vm, VM_MEM_SRC_ANONYMOUS, UFFD_GPA,
+				    UFFD_SLOT, 1, 0);
+	reg.range.start = (u64)addr_gpa2hva(v.vm, UFFD_GPA);
+	reg.range.len = 4096;
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg))
+		_exit(2);
+	vsm_set_hv_cpuid(dev, v.vcpus[0]);
+	kvmvsm_attach_vtl(part, v.vm->fd, 0);
+	kvmvsm_attach_vcpu(part, v.vcpus[0]->fd, 0, NULL);
+	pthread_create(&t, NULL, run_plain, v.vcpus[0]);
+	usleep(500000);	/* the vCPU is stuck on the input page */
+	*g_ready = 1;
+	for (;;)
+		pause();
+}
+
+/*
+ * VMM A (@vmm_a, in a child process) stalls; VMM B (this process)
+ * attaches, detaches and closes a partition of its own. Returns B's time;
+ * -1 if B waited 20 s for A, -2 if A's set-up failed. A is killed either
+ * way (its waits are killable), so a failure cannot hang the suite.
+ */
+static double other_vmm_while(int dev, void (*vmm_a)(void))
+{
+	struct other_side o;
+	int status;
+	bool prompt;
+	pid_t pid;
+
+	g_ready = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(g_ready != MAP_FAILED, "shared page");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		vmm_a();
+		_exit(0);
+	}
+	while (!__atomic_load_n(g_ready, __ATOMIC_ACQUIRE)) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			munmap(g_ready, 4096);
+			return -2;
+		}
+		usleep(1000);
+	}
+	o.part = kvmvsm_create_partition(dev, 0, 0);
+	TEST_ASSERT(o.part >= 0, "B's partition");
+	TEST_ASSERT(!pthread_create(&o.tid, NULL, attach_detach_close, &o), "B");
+	prompt = join_within(o.tid, 20);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (!prompt)
+		pthread_join(o.tid, NULL);
+	munmap(g_ready, 4096);
+	return prompt ? o.took : -1;
+}
+
+/*
+ * A never answers its record; B is never held up by A (detach waits for
+ * a grace period of the SRCU every partition's hooks share). A just never
+ * answers: a SIGSTOP would not do, stopping wakes an interruptible wait.
+ */
+TEST_F_TIMEOUT(ans, silent_vmm_never_delays_another, ANSWER_TIMEOUT)
+{
+	double took = other_vmm_while(self->dev, silent_vmm);
+
+	EXPECT_NE(-2, took) TH_LOG("VMM A: set-up failed");
+	EXPECT_TRUE(took >= 0) TH_LOG("B's detach/close waited for A's silent VMM");
+	TH_LOG("B attach+detach+close: %.3f s", took);
+}
+
+/*
+ * A's guest memory stalls a handler; B's attach, detach and close must
+ * not wait for it (the handler holds A's partition's SRCU, not the one
+ * every partition's detach waits for).
  */
 TEST_F_TIMEOUT(ans, stalled_guest_memory_never_delays_another, ANSWER_TIMEOUT)
 {
-	int *ready = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct other_side o;
-	bool prompt;
-	pid_t pid;
-	int status;
+	double took = other_vmm_while(self->dev, stalled_memory_vmm);
 
-	ASSERT_NE(MAP_FAILED, ready);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct uffdio_api api = { .api = UFFD_API };
-		struct uffdio_register reg = {
-			.mode = UFFDIO_REGISTER_MODE_MISSING,
-		};
-		int dev = kvmvsm_open(), part, uffd;
-		struct vsm_vm v;
-		pthread_t t;
-
-		part = kvmvsm_create_partition(dev, 0, 0);
-		vsm_vm_create(&v, 1, stalled_input_guest, UFFD_GPA);
-		vm_userspace_mem_region_add(v.vm, VM_MEM_SRC_ANONYMOUS, UFFD_GPA,
-					    UFFD_SLOT, 1, 0);
-		reg.range.start = (u64)addr_gpa2hva(v.vm, UFFD_GPA);
-		reg.range.len = 4096;
-		uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-		if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
-		    ioctl(uffd, UFFDIO_REGISTER, &reg))
-			_exit(2);
-		vsm_set_hv_cpuid(dev, v.vcpus[0]);
-		kvmvsm_attach_vtl(part, v.vm->fd, 0);
-		kvmvsm_attach_vcpu(part, v.vcpus[0]->fd, 0, NULL);
-		pthread_create(&t, NULL, run_plain, v.vcpus[0]);
-		usleep(500000);	/* the vCPU is stuck on the input page */
-		*ready = 1;
-		for (;;)
-			pause();	/* never serves the fault */
-	}
-	while (!__atomic_load_n(ready, __ATOMIC_ACQUIRE)) {
-		ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("VMM A: setup failed");
-		usleep(1000);
-	}
-
-	o.part = kvmvsm_create_partition(self->dev, 0, 0);
-	ASSERT_LE(0, o.part);
-	ASSERT_EQ(0, pthread_create(&o.tid, NULL, attach_detach_close, &o));
-	prompt = join_within(o.tid, 20);
-	kill(pid, SIGKILL);	/* ends the fault wait (killable) */
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	if (!prompt)
-		pthread_join(o.tid, NULL);
-	EXPECT_TRUE(prompt) TH_LOG("B's detach/close waited for A's stalled guest memory");
-	TH_LOG("B attach+detach+close: %.3f s", o.took);
-	munmap(ready, 4096);
+	EXPECT_NE(-2, took) TH_LOG("VMM A: set-up failed");
+	EXPECT_TRUE(took >= 0) TH_LOG("B's detach/close waited for A's stalled guest memory");
+	TH_LOG("B attach+detach+close: %.3f s", took);
 }
 
 struct getregs {
