@@ -7,13 +7,13 @@
  *    unattached VM, with kvm-vsm not loaded (baseline), loaded with no
  *    partition (hooks absent), and loaded with a partition that has another
  *    VM attached (hooks live, static key on: the worst case).
- * 2. Ring round trip per record (a forwarded VSM hypercall answered by a
- *    consumer thread) against a plain KVM_RUN exit to userspace and back.
+ * 2. Ring round trip per record (a forwarded VSM hypercall: its record
+ *    ends KVM_RUN, the vCPU thread answers it from the ring and enters
+ *    again) against a plain KVM_RUN exit to userspace and back.
  *
  * Each figure is the best of BENCH_REPEAT runs, in ns per guest iteration;
  * ratios are against the baseline measured in the same run.
  */
-#include <pthread.h>
 #include <time.h>
 
 #include "kvm_util.h"
@@ -125,23 +125,31 @@ static double sync_loop(u64 n)
 	return best;
 }
 
-static int consumer_stop;
-
-static void *answer_all(void *arg)
+/*
+ * As run_until(), answering each record exit from the vCPU's own thread
+ * (a single-threaded VMM): peek, complete, advance, enter again.
+ */
+static void run_answering(struct kvm_vcpu *vcpu, struct kvmvsm_ring *ring,
+			  u64 cmd)
 {
-	struct kvmvsm_ring *ring = arg;
 	const struct kvm_vsm_ring_record *rec;
+	struct ucall uc;
+	u64 got = UCALL_NONE;
 
-	while (!__atomic_load_n(&consumer_stop, __ATOMIC_ACQUIRE)) {
-		rec = kvmvsm_ring_peek(ring);
-		if (!rec) {
-			kvmvsm_ring_wait(ring, 10);
+	do {
+		vcpu_run(vcpu);
+		if (kvmvsm_exit(vcpu->run) == KVM_VSM_EXIT_HYPERV_RECORD) {
+			rec = kvmvsm_ring_peek(ring);
+			TEST_ASSERT(rec && rec->seq == vcpu->run->hyperv.u.hcall.params[0],
+				    "the exit's record");
+			kvmvsm_ring_complete(ring, rec->seq, 0);
+			kvmvsm_ring_advance(ring);
 			continue;
 		}
-		kvmvsm_ring_complete(ring, rec->seq, 0);
-		kvmvsm_ring_advance(ring);
-	}
-	return NULL;
+		got = get_ucall(vcpu, &uc);
+		if (got == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+	} while (got != cmd);
 }
 
 static double ring_loop(int dev, u64 n)
@@ -152,7 +160,6 @@ static double ring_loop(int dev, u64 n)
 	for (r = 0; r < BENCH_REPEAT; r++) {
 		struct kvmvsm_ring ring;
 		struct vsm_vm v;
-		pthread_t t;
 		int part;
 		u64 t0;
 
@@ -160,14 +167,10 @@ static double ring_loop(int dev, u64 n)
 		vsm_vm_create(&v, 1, ring_guest, n);
 		TEST_ASSERT(part >= 0 && !kvmvsm_attach_vtl(part, v.vm->fd, 0) &&
 			    !kvmvsm_ring_map(part, &ring), "partition setup");
-		consumer_stop = 0;
-		pthread_create(&t, NULL, answer_all, &ring);
-		run_until(v.vcpus[0], UCALL_SYNC);
+		run_answering(v.vcpus[0], &ring, UCALL_SYNC);
 		t0 = now_ns();
-		run_until(v.vcpus[0], UCALL_DONE);
+		run_answering(v.vcpus[0], &ring, UCALL_DONE);
 		best = min_d(best, (double)(now_ns() - t0) / n);
-		__atomic_store_n(&consumer_stop, 1, __ATOMIC_RELEASE);
-		pthread_join(t, NULL);
 		kvmvsm_ring_unmap(&ring);
 		close(part);
 		kvm_vm_free(v.vm);
