@@ -75,8 +75,7 @@ void kvm_vsm_exit_ring_full(struct kvm_vcpu *vcpu, struct kvm_vsm_vpstate *st,
 	memset(&run->hyperv, 0, sizeof(run->hyperv));
 	run->hyperv.type = KVM_VSM_EXIT_HYPERV_RING_FULL;
 	run->hyperv.u.hcall.input = control;
-	if (st)
-		WRITE_ONCE(st->ring_full, true);
+	WRITE_ONCE(st->ring_full, true);
 }
 
 /*

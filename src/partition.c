@@ -196,7 +196,8 @@ static long kvm_vsm_run_vp_owned(struct kvm_vsm_partition *part,
 		}
 		/* A higher VTL's interrupt, also one left pending at its return. */
 		user = READ_ONCE(part->run_mode) == KVM_VSM_RUN_MODE_USERSPACE;
-		if (READ_ONCE(st->irq_kicked) && kvm_vsm_irq_preempt(part, st, arg->vp)) {
+		/* Only kicks above the running VTL can preempt it. */
+		if (kvm_vsm_irq_kicked_above(st) && kvm_vsm_irq_preempt(part, st, arg->vp)) {
 			if (user) {
 				arg->vtl = st->active_vtl;
 				return kvm_vsm_irq_exit_to_user(part, st, arg->vp);

@@ -114,6 +114,19 @@ static bool kvm_vsm_ring_has_space(struct kvm_vsm_ring *ring)
 	       !READ_ONCE(ring->waiters[ring->prod & (ring->entries - 1)]);
 }
 
+/*
+ * Under ring->lock: a free slot, or else the waiting flag raised so that
+ * the consumer says when it frees one (KVM_VSM_RING_WAKE, _COMPLETE).
+ */
+static bool kvm_vsm_ring_room(struct kvm_vsm_ring *ring)
+{
+	if (kvm_vsm_ring_has_space(ring))
+		return true;
+	WRITE_ONCE(ring->hdr->flags,
+		   ring->hdr->flags | KVM_VSM_RING_F_PRODUCER_WAITING);
+	return false;
+}
+
 bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring)
 {
 	/* Pairs with the release in kvm_vsm_ring_publish(). */
@@ -140,9 +153,7 @@ int kvm_vsm_ring_publish(struct kvm_vsm_partition *part, struct kvm_vsm_vtl *vtl
 		spin_unlock(&ring->lock);
 		return -ENODEV;
 	}
-	if (!kvm_vsm_ring_has_space(ring)) {
-		WRITE_ONCE(ring->hdr->flags,
-			   ring->hdr->flags | KVM_VSM_RING_F_PRODUCER_WAITING);
+	if (!kvm_vsm_ring_room(ring)) {
 		spin_unlock(&ring->lock);
 		return -EAGAIN;
 	}
@@ -175,12 +186,10 @@ int kvm_vsm_ring_wait_space(struct kvm_vsm_partition *part)
 
 	for (;;) {
 		spin_lock(&ring->lock);
-		if (kvm_vsm_ring_has_space(ring)) {
+		if (kvm_vsm_ring_room(ring)) {
 			spin_unlock(&ring->lock);
 			return 0;
 		}
-		WRITE_ONCE(ring->hdr->flags,
-			   ring->hdr->flags | KVM_VSM_RING_F_PRODUCER_WAITING);
 		spin_unlock(&ring->lock);
 		/*
 		 * A wake clears the flag; go round to set it again before
