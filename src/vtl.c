@@ -63,7 +63,9 @@ out_fdput:
  * A VTL switch copies the x87/SSE/AVX/... state buffer to buffer: the VP's
  * vCPUs at all VTLs need one XSAVE layout (guest CPUID decides, e.g. AMX
  * in one VM only). -EXDEV if @vcpu's differs. Each vCPU's mutex while its
- * fpstate is read: KVM reallocates it under that mutex. Under part->lock.
+ * fpstate is read: KVM reallocates it under that mutex. Under part->lock,
+ * so never waited for (a vCPU in KVM_RUN may hold it indefinitely): a
+ * vCPU in use right then gives -EBUSY.
  */
 static int kvm_vsm_vp_fpu_check(struct kvm_vsm_partition *part, u32 vtl,
 				struct kvm_vcpu *vcpu)
@@ -71,14 +73,14 @@ static int kvm_vsm_vp_fpu_check(struct kvm_vsm_partition *part, u32 vtl,
 	struct kvm_vcpu *other;
 	int n, r = 0;
 
-	if (mutex_lock_killable(&vcpu->mutex))
-		return -EINTR;
+	if (!mutex_trylock(&vcpu->mutex))
+		return -EBUSY;
 	for (n = 0; n < KVM_VSM_MAX_VTLS && !r; n++) {
 		other = n == vtl ? NULL : kvm_vsm_vp_vcpu(part, n, vcpu->vcpu_idx);
 		if (!other || other == vcpu)
 			continue;
-		if (mutex_lock_killable_nested(&other->mutex, 1)) {
-			r = -EINTR;
+		if (!mutex_trylock(&other->mutex)) {
+			r = -EBUSY;
 			break;
 		}
 		if (!kvm_vsm_fpu_compatible(vcpu, other))
