@@ -18,6 +18,205 @@
 #error "kvm.ko of the target kernel does not export file_is_kvm()"
 #endif
 
+/*
+ * The kvm.ko functions kvm-vsm calls, each listed once: F(name, return
+ * type, parameters). Each is declared from this list, so where the kernel
+ * headers still declare it a different type is a build error; where the
+ * declaration moved to arch/x86/kvm/ (which headers packages do not ship)
+ * the list is the prototype, and the comment says where it came from.
+ *
+ * Kernels that export them to any module: called directly. Kernels that
+ * export them only to kvm-amd and kvm-intel: called through the addresses
+ * symbols.c finds in kvm.ko's symbol table at load, each checked for an
+ * ENDBR there (exported functions keep theirs); the module does not load
+ * if one is missing.
+ */
+#ifdef KVM_VSM_HAVE_KVM_GET_DR_OUTPARAM
+#define KVM_VSM_FN_GET_DR(F)						\
+	F(kvm_get_dr, void, (struct kvm_vcpu *vcpu, int dr, unsigned long *val))
+#else	/* asm/kvm_host.h, later arch/x86/kvm/regs.h */
+#define KVM_VSM_FN_GET_DR(F)						\
+	F(kvm_get_dr, unsigned long, (struct kvm_vcpu *vcpu, int dr))
+#endif
+
+#ifdef KVM_VSM_HAVE_KVM_SET_MSR
+#define KVM_VSM_FN_SET_MSR(F)						\
+	F(kvm_set_msr, int, (struct kvm_vcpu *vcpu, u32 index, u64 data))
+#else	/* arch/x86/kvm/msrs.h */
+#define KVM_VSM_FN_SET_MSR(F)						\
+	F(__kvm_emulate_msr_write, int,					\
+	  (struct kvm_vcpu *vcpu, u32 index, u64 data))
+#endif
+
+#ifdef KVM_VSM_HAVE___KVM_VCPU_KICK
+#define KVM_VSM_FN_KICK(F)						\
+	F(__kvm_vcpu_kick, void, (struct kvm_vcpu *vcpu, bool wait))
+#else
+#define KVM_VSM_FN_KICK(F)						\
+	F(kvm_vcpu_kick, void, (struct kvm_vcpu *vcpu))
+#endif
+
+#ifdef KVM_VSM_HAVE_KVM_IS_VALID_CR4_FN	/* arch/x86/kvm/x86.h */
+#define KVM_VSM_FN_IS_VALID_CR4(F)					\
+	F(__kvm_is_valid_cr4, bool, (struct kvm_vcpu *vcpu, unsigned long cr4))
+#else
+#define KVM_VSM_FN_IS_VALID_CR4(F)
+#endif
+
+#ifndef KVM_VSM_HAVE_CPUID_DYNAMIC_BITS_DIRTY	/* arch/x86/kvm/cpuid.h */
+#define KVM_VSM_FN_CPUID_RUNTIME(F)					\
+	F(kvm_update_cpuid_runtime, void, (struct kvm_vcpu *vcpu))
+#else
+#define KVM_VSM_FN_CPUID_RUNTIME(F)
+#endif
+
+/* Without a comment: include/linux/kvm_host.h. */
+#define KVM_VSM_KVM_FNS(F)						\
+	F(file_is_kvm, bool, (struct file *file))			\
+	F(kvm_vcpu_read_guest, int, (struct kvm_vcpu *vcpu, gpa_t gpa,	\
+				     void *data, unsigned long len))	\
+	F(kvm_vcpu_write_guest, int, (struct kvm_vcpu *vcpu, gpa_t gpa,	\
+				      const void *data, unsigned long len)) \
+	F(vcpu_load, void, (struct kvm_vcpu *vcpu))			\
+	F(vcpu_put, void, (struct kvm_vcpu *vcpu))			\
+	KVM_VSM_FN_KICK(F)						\
+	/* asm/kvm_host.h, later arch/x86/kvm/irq.h */			\
+	F(kvm_cpu_has_interrupt, int, (struct kvm_vcpu *vcpu))		\
+	/* asm/kvm_host.h, later arch/x86/kvm/regs.h */			\
+	F(kvm_get_linear_rip, unsigned long, (struct kvm_vcpu *vcpu))	\
+	F(load_pdptrs, int, (struct kvm_vcpu *vcpu, unsigned long cr3))	\
+	F(kvm_set_dr, int, (struct kvm_vcpu *vcpu, int dr, unsigned long val)) \
+	KVM_VSM_FN_GET_DR(F)						\
+	/* asm/kvm_host.h, later arch/x86/kvm/mmu.h */			\
+	F(kvm_mmu_reset_context, void, (struct kvm_vcpu *vcpu))		\
+	/* asm/kvm_host.h, later arch/x86/kvm/x86.h */			\
+	F(kvm_queue_exception, void, (struct kvm_vcpu *vcpu, unsigned int nr)) \
+	F(kvm_skip_emulated_instruction, int, (struct kvm_vcpu *vcpu))	\
+	/* asm/kvm_host.h or arch/x86/kvm/x86.h, later arch/x86/kvm/msrs.h */ \
+	F(kvm_valid_efer, bool, (struct kvm_vcpu *vcpu, u64 efer))	\
+	KVM_VSM_FN_SET_MSR(F)						\
+	KVM_VSM_FN_IS_VALID_CR4(F)					\
+	KVM_VSM_FN_CPUID_RUNTIME(F)
+
+#define KVM_VSM_FN_DECLARE(name, ret, args)	ret name args;
+KVM_VSM_KVM_FNS(KVM_VSM_FN_DECLARE)
+#undef KVM_VSM_FN_DECLARE
+
+#ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
+#define KVM_VSM_FN_POINTER(name, ret, args)	typeof(name) *name;
+struct kvm_vsm_kvm_fns {
+	KVM_VSM_KVM_FNS(KVM_VSM_FN_POINTER)
+};
+#undef KVM_VSM_FN_POINTER
+
+extern struct kvm_vsm_kvm_fns kvm_vsm_kvm_fns;
+#define kvm_vsm_call(name)	(kvm_vsm_kvm_fns.name)
+#else
+#define kvm_vsm_call(name)	(name)
+#endif
+
+/* A vCPU's MSR write as the guest's WRMSR makes it, minus the MSR filter. */
+static inline int kvm_vsm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
+{
+#ifdef KVM_VSM_HAVE_KVM_SET_MSR
+	return kvm_vsm_call(kvm_set_msr)(vcpu, index, data);
+#else
+	return kvm_vsm_call(__kvm_emulate_msr_write)(vcpu, index, data);
+#endif
+}
+
+static inline void kvm_vsm_vcpu_kick(struct kvm_vcpu *vcpu)
+{
+#ifdef KVM_VSM_HAVE___KVM_VCPU_KICK
+	kvm_vsm_call(__kvm_vcpu_kick)(vcpu, false);
+#else
+	kvm_vsm_call(kvm_vcpu_kick)(vcpu);
+#endif
+}
+
+/* The kick that ftrace hooks (hooks.c): the out-of-line one. */
+#ifdef KVM_VSM_HAVE___KVM_VCPU_KICK
+#define KVM_VSM_KICK_FN_NAME	"__kvm_vcpu_kick"
+#else
+#define KVM_VSM_KICK_FN_NAME	"kvm_vcpu_kick"
+#endif
+
+/*
+ * CR4 bits reserved for the guest. Without the function, KVM's own check
+ * is an inline reading cr4_guest_rsvd_bits, which then also holds the
+ * bits KVM itself does not support (kvm_vcpu_after_set_cpuid()).
+ */
+static inline bool kvm_vsm_cr4_valid(struct kvm_vcpu *vcpu, unsigned long cr4)
+{
+#ifdef KVM_VSM_HAVE_KVM_IS_VALID_CR4_FN
+	return kvm_vsm_call(__kvm_is_valid_cr4)(vcpu, cr4);
+#else
+	return !(cr4 & vcpu->arch.cr4_guest_rsvd_bits);
+#endif
+}
+
+/*
+ * CPUID bits that follow CR4 and XCR0 (OSXSAVE, OSPKE, 0xD sizes) after
+ * they changed; the caller has @vcpu loaded. Where KVM updates them
+ * lazily, it is told the way its own CR4/XCR0 writes tell it.
+ */
+static inline void kvm_vsm_update_cpuid_runtime(struct kvm_vcpu *vcpu)
+{
+#ifdef KVM_VSM_HAVE_CPUID_DYNAMIC_BITS_DIRTY
+	vcpu->arch.cpuid_dynamic_bits_dirty = true;
+#else
+	kvm_vsm_call(kvm_update_cpuid_runtime)(vcpu);
+#endif
+}
+
+/* kvm_get_dr() returns the value since 6.10; it filled a pointer before. */
+static inline unsigned long kvm_vsm_get_dr(struct kvm_vcpu *vcpu, int dr)
+{
+#ifdef KVM_VSM_HAVE_KVM_GET_DR_OUTPARAM
+	unsigned long val;
+
+	kvm_vsm_call(kvm_get_dr)(vcpu, dr, &val);
+	return val;
+#else
+	return kvm_vsm_call(kvm_get_dr)(vcpu, dr);
+#endif
+}
+
+/*
+ * Register indices beyond the GPRs: VCPU_EXREG_* became VCPU_REG_*, and
+ * RIP moved from regs[] to its own field.
+ */
+#ifdef KVM_VSM_HAVE_VCPU_REG_NAMES
+#define KVM_VSM_REG_RIP		VCPU_REG_RIP
+#define KVM_VSM_REG_CR3		VCPU_REG_CR3
+#else
+#define KVM_VSM_REG_RIP		VCPU_REGS_RIP
+#define KVM_VSM_REG_CR3		VCPU_EXREG_CR3
+#endif
+
+/* kvm_register_mark_dirty(): regs_avail/regs_dirty became bitmaps. */
+static inline void kvm_vsm_mark_reg_dirty(struct kvm_vcpu *vcpu, int reg)
+{
+#ifdef KVM_VSM_HAVE_REGS_BITMAP
+	__set_bit(reg, vcpu->arch.regs_avail);
+	__set_bit(reg, vcpu->arch.regs_dirty);
+#else
+	vcpu->arch.regs_avail |= BIT(reg);
+	vcpu->arch.regs_dirty |= BIT(reg);
+#endif
+}
+
+/* kvm_rip_write(), for a vCPU that is not running. */
+static inline void kvm_vsm_set_rip(struct kvm_vcpu *vcpu, unsigned long rip)
+{
+#ifdef KVM_VSM_HAVE_ARCH_RIP
+	vcpu->arch.rip = rip;
+#else
+	vcpu->arch.regs[VCPU_REGS_RIP] = rip;
+#endif
+	kvm_vsm_mark_reg_dirty(vcpu, KVM_VSM_REG_RIP);
+}
+
 #ifndef KVM_VSM_HAVE_FD_FILE
 /* Before struct fd became opaque its file was a plain member. */
 #define fd_file(f)	((f).file)
@@ -33,16 +232,52 @@ static inline void kvm_vsm_eventfd_signal(struct eventfd_ctx *ctx)
 #endif
 }
 
-/* kvm_get_dr() returns the value since 6.10; it filled a pointer before. */
-static inline unsigned long kvm_vsm_get_dr(struct kvm_vcpu *vcpu, int dr)
-{
-#ifdef KVM_VSM_HAVE_KVM_GET_DR_RETURNS
-	return kvm_get_dr(vcpu, dr);
-#else
-	unsigned long val;
+#ifndef KVM_VSM_HAVE_KVM_VCPU_HV
+/*
+ * arch/x86/kvm/hyperv.h: the leading members of struct kvm_vcpu_hv, the
+ * same since 4.14 and the only ones kvm-vsm reads there; kvm_vsm_hv()
+ * checks the back pointer before any use.
+ */
+struct kvm_vcpu_hv {
+	struct kvm_vcpu *vcpu;
+	u32 vp_index;
+	u64 hv_vapic;
+};
+#endif
 
-	kvm_get_dr(vcpu, dr, &val);
-	return val;
+/* KVM's Hyper-V state of @vcpu, NULL when the guest has none. */
+static inline struct kvm_vcpu_hv *kvm_vsm_hv(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
+
+	if (hv && WARN_ONCE(hv->vcpu != vcpu,
+			    "kvm-vsm: unknown struct kvm_vcpu_hv layout\n"))
+		return NULL;
+	return hv;
+}
+
+/*
+ * HYPERV_CPUID_FEATURES.EBX (partition privileges) as KVM caches it for
+ * its own checks: from the guest's CPUID when Hyper-V is enabled in it
+ * (kvm_hv_set_cpuid()). Caller: @vcpu's mutex (CPUID is read).
+ */
+static inline u32 kvm_vsm_hv_features_ebx(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_hv *hv = kvm_vsm_hv(vcpu);
+#ifndef KVM_VSM_HAVE_KVM_VCPU_HV
+	struct kvm_cpuid_entry2 *e;
+	int i;
+
+	if (!hv || !vcpu->arch.hyperv_enabled)
+		return 0;
+	for (i = 0; i < vcpu->arch.cpuid_nent; i++) {
+		e = &vcpu->arch.cpuid_entries[i];
+		if (e->function == HYPERV_CPUID_FEATURES)
+			return e->ebx;
+	}
+	return 0;
+#else
+	return hv ? hv->cpuid_cache.features_ebx : 0;
 #endif
 }
 

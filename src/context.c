@@ -138,7 +138,8 @@ bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,
 	/* Long mode: MAXPHYADDR (LAM bits too: refused); else 32 bits. */
 	if (lma ? c->cr3 & vcpu->arch.reserved_gpa_bits : c->cr3 >> 32)
 		return false;
-	if (!kvm_valid_efer(vcpu, c->efer) || !__kvm_is_valid_cr4(vcpu, c->cr4) ||
+	if (!kvm_vsm_call(kvm_valid_efer)(vcpu, c->efer) ||
+	    !kvm_vsm_cr4_valid(vcpu, c->cr4) ||
 	    !kvm_vsm_vendor_cr_ok(READ_ONCE(ops->is_valid_cr4), vcpu, c->cr4) ||
 	    !kvm_vsm_vendor_cr_ok(READ_ONCE(ops->is_valid_cr0), vcpu, c->cr0))
 		return false;
@@ -238,8 +239,7 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 
 	/* Not a GPR (no slot in arch.regs[]): only the dirty bit, as KVM does. */
 	vcpu->arch.cr3 = ctx->cr3;
-	vcpu->arch.regs_avail |= BIT(VCPU_EXREG_CR3);
-	vcpu->arch.regs_dirty |= BIT(VCPU_EXREG_CR3);
+	kvm_vsm_mark_reg_dirty(vcpu, KVM_VSM_REG_CR3);
 	set_cr0(vcpu, ctx->cr0);
 	vcpu->arch.cr0 = ctx->cr0;
 	set_cr4(vcpu, ctx->cr4);
@@ -247,12 +247,12 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 	 * CPUID.1:ECX.OSXSAVE and CPUID.7:ECX.OSPKE follow CR4: vendor
 	 * set_cr4 updates them on a change; idempotent, so made sure of here.
 	 */
-	kvm_update_cpuid_runtime(vcpu);
+	kvm_vsm_update_cpuid_runtime(vcpu);
 	/* PAE paging: the PDPTRs come from guest memory, as in __set_sregs(). */
 	if ((ctx->cr0 & X86_CR0_PG) && (ctx->cr4 & X86_CR4_PAE) &&
 	    !(ctx->efer & EFER_LMA)) {
 		idx = srcu_read_lock(&vcpu->kvm->srcu);
-		load_pdptrs(vcpu, ctx->cr3);
+		kvm_vsm_call(load_pdptrs)(vcpu, ctx->cr3);
 		srcu_read_unlock(&vcpu->kvm->srcu, idx);
 	}
 	for (i = 0; i < ARRAY_SIZE(segs); i++) {
@@ -260,11 +260,11 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 		set_segment(vcpu, &var, segs[i]);
 	}
 	set_rflags(vcpu, ctx->rflags | X86_EFLAGS_FIXED);
-	kvm_vsm_set_reg(vcpu, VCPU_REGS_RIP, ctx->rip);
+	kvm_vsm_set_rip(vcpu, ctx->rip);
 	kvm_vsm_set_reg(vcpu, VCPU_REGS_RSP, ctx->rsp);
-	if (kvm_set_msr(vcpu, MSR_IA32_CR_PAT, ctx->msr_cr_pat))
+	if (kvm_vsm_set_msr(vcpu, MSR_IA32_CR_PAT, ctx->msr_cr_pat))
 		pr_warn_ratelimited("kvm-vsm: initial PAT refused (MSR filter?)\n");
-	kvm_mmu_reset_context(vcpu);
+	kvm_vsm_call(kvm_mmu_reset_context)(vcpu);
 	kvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, vcpu);
 	kvm_make_request(KVM_REQ_EVENT, vcpu);
 	return 0;

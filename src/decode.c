@@ -64,9 +64,7 @@ u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc)
  */
 bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege)
 {
-	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
-
-	return hv && (hv->cpuid_cache.features_ebx & privilege) == privilege;
+	return (kvm_vsm_hv_features_ebx(vcpu) & privilege) == privilege;
 }
 
 /*
@@ -89,7 +87,7 @@ u64 kvm_vsm_hc_input(struct kvm_vsm_hc *hc, void *data, size_t len)
 	if (gpa & 7)
 		return HV_STATUS_INVALID_ALIGNMENT;
 	if (offset_in_page(gpa) + len > PAGE_SIZE ||
-	    kvm_vcpu_read_guest(hc->vcpu, gpa, data, len))
+	    kvm_vsm_call(kvm_vcpu_read_guest)(hc->vcpu, gpa, data, len))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	return HV_STATUS_SUCCESS;
 }
@@ -104,5 +102,5 @@ int kvm_vsm_hypercall_done(struct kvm_vcpu *vcpu, bool longmode, u64 result)
 		kvm_vsm_set_reg(vcpu, VCPU_REGS_RAX, (u32)result);
 	}
 	++vcpu->stat.hypercalls;
-	return kvm_skip_emulated_instruction(vcpu);
+	return kvm_vsm_call(kvm_skip_emulated_instruction)(vcpu);
 }

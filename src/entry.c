@@ -19,7 +19,7 @@ static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu);
 /* The VP assist page of @vcpu's VTL, or 0 when the guest has none. */
 static gpa_t kvm_vsm_assist_gpa(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
+	struct kvm_vcpu_hv *hv = kvm_vsm_hv(vcpu);
 
 	if (!hv || !(hv->hv_vapic & HV_VP_ASSIST_ENABLE))
 		return 0;
@@ -32,8 +32,8 @@ int kvm_vsm_guest_rw(struct kvm_vcpu *vcpu, gpa_t gpa, void *data,
 	int idx, r;
 
 	idx = srcu_read_lock(&vcpu->kvm->srcu);
-	r = write ? kvm_vcpu_write_guest(vcpu, gpa, data, len) :
-		    kvm_vcpu_read_guest(vcpu, gpa, data, len);
+	r = write ? kvm_vsm_call(kvm_vcpu_write_guest)(vcpu, gpa, data, len) :
+		    kvm_vsm_call(kvm_vcpu_read_guest)(vcpu, gpa, data, len);
 	srcu_read_unlock(&vcpu->kvm->srcu, idx);
 	return r;
 }
@@ -97,7 +97,7 @@ static int kvm_vsm_forward_resume(struct kvm_vcpu *vcpu,
 {
 	struct kvm_vsm_ring *ring = &vtl->part->ring;
 	/* The VMM moved the guest (KVM_SET_REGS, a reset): not this call any more. */
-	bool moved = kvm_get_linear_rip(vcpu) != vp->rip;
+	bool moved = kvm_vsm_call(kvm_get_linear_rip)(vcpu) != vp->rip;
 	u64 result = 0;
 
 	spin_lock(&ring->lock);

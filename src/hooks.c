@@ -37,7 +37,7 @@ static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
 	[HOOK_PAGE_FAULT]	= "kvm_mmu_page_fault",
 	[HOOK_MAKE_SPTE]	= "make_spte",
 	[HOOK_HV_SET_MSR]	= "kvm_hv_set_msr_common",
-	[HOOK_VCPU_KICK]	= "kvm_vcpu_kick",
+	[HOOK_VCPU_KICK]	= KVM_VSM_KICK_FN_NAME,
 	[HOOK_VCPU_WAKE_UP]	= "kvm_vcpu_wake_up",
 };
 

@@ -41,7 +41,7 @@ static int kvm_vsm_forward(struct kvm_vsm_hc *hc, u64 *result)
 		kvm_vsm_ring_drop_waiter(&part->ring, vp);
 
 	vp->control = hc->control;
-	vp->rip = kvm_get_linear_rip(vcpu);
+	vp->rip = kvm_vsm_call(kvm_get_linear_rip)(vcpu);
 	vp->longmode = hc->longmode;
 	rec.vp = vp->index;
 	rec.hypercall.control = hc->control;
@@ -87,7 +87,7 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 
 	/* TLFS: the hypercall instruction #UDs at CPL > 0 and in real mode. */
 	if (!(vcpu->arch.cr0 & X86_CR0_PE) || kvm_vsm_guest_cpl(vcpu) != 0) {
-		kvm_queue_exception(vcpu, UD_VECTOR);
+		kvm_vsm_call(kvm_queue_exception)(vcpu, UD_VECTOR);
 		return 1;
 	}
 	hc.control = kvm_vsm_hypercall_control(vcpu, &hc.longmode);

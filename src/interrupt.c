@@ -84,7 +84,7 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 		WRITE_ONCE(st->kick_exit, true);
 		kvm_make_request(KVM_REQ_HV_EXIT, lower);
 	}
-	kvm_vcpu_kick(lower);
+	kvm_vsm_vcpu_kick(lower);
 }
 
 /* A kick for a VTL above the running one, not looked at yet? */
@@ -103,9 +103,9 @@ static bool kvm_vsm_vcpu_has_interrupt(struct kvm_vcpu *vcpu)
 	    kvm_test_request(KVM_REQ_HV_STIMER, vcpu) ||
 	    kvm_test_request(KVM_REQ_NMI, vcpu))
 		return true;
-	vcpu_load(vcpu);	/* APICv keeps its state in the VMCS */
-	pending = kvm_cpu_has_interrupt(vcpu);
-	vcpu_put(vcpu);
+	kvm_vsm_call(vcpu_load)(vcpu);	/* APICv keeps its state in the VMCS */
+	pending = kvm_vsm_call(kvm_cpu_has_interrupt)(vcpu);
+	kvm_vsm_call(vcpu_put)(vcpu);
 	return pending;
 }
 

@@ -16,6 +16,7 @@
 
 #include <uapi/linux/kvm_vsm.h>
 
+#include "compat.h"
 #include "tlfs.h"
 
 #define KVM_VSM_NAME	"kvm-vsm"
@@ -167,13 +168,15 @@ static inline bool kvm_vsm_zero(const void *p, size_t len)
 	!__arg->flags && kvm_vsm_zero(__arg->reserved, sizeof(__arg->reserved)); \
 })
 
-/* Set a register of a vCPU that is not running, as KVM's kvm_register_write(). */
+/*
+ * Set a GPR of a vCPU that is not running, as KVM's kvm_register_write();
+ * RIP: kvm_vsm_set_rip().
+ */
 static inline void kvm_vsm_set_reg(struct kvm_vcpu *vcpu, int reg,
 				   unsigned long val)
 {
 	vcpu->arch.regs[reg] = val;
-	vcpu->arch.regs_avail |= BIT(reg);
-	vcpu->arch.regs_dirty |= BIT(reg);
+	kvm_vsm_mark_reg_dirty(vcpu, reg);
 }
 
 /*
@@ -333,14 +336,6 @@ int kvm_vsm_ring_set_eventfd(struct kvm_vsm_ring *ring, int fd);
 bool kvm_vsm_ring_readable(struct kvm_vsm_ring *ring);
 
 /* ---- base ---- */
-
-/*
- * kvm.ko exports (both kernels) whose declarations live in
- * arch/x86/kvm/{x86,cpuid}.h, which kernel headers packages do not ship.
- */
-bool kvm_valid_efer(struct kvm_vcpu *vcpu, u64 efer);
-bool __kvm_is_valid_cr4(struct kvm_vcpu *vcpu, unsigned long cr4);
-void kvm_update_cpuid_runtime(struct kvm_vcpu *vcpu);
 
 /* vendor.c */
 bool kvm_vsm_kvm_vendor_active(const struct device *dev);

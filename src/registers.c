@@ -20,7 +20,8 @@
 
 #include "kvm_vsm.h"
 
-#define HV_XMM_INPUT_SIZE	112	/* RDX, R8, XMM0-XMM5 */
+#define HV_XMM_REGS_SIZE	96	/* XMM0-XMM5 */
+#define HV_XMM_INPUT_SIZE	(16 + HV_XMM_REGS_SIZE)	/* RDX, R8, XMM0-XMM5 */
 
 #define HV_REG_SECURE_CONFIG_LAST	(HV_REG_VSM_VP_SECURE_CONFIG_VTL0 + 14)
 
@@ -156,22 +157,34 @@ static void kvm_vsm_hc_set_rep_start(struct kvm_vsm_hc *hc, u32 rep)
 }
 
 /*
- * The guest's XMM0-5, as KVM's kvm_hv_hypercall_read_xmm() reads them:
- * inside KVM_RUN the guest's FPU state is the task's, in the registers
- * unless TIF_NEED_FPU_LOAD says it must be reloaded first.
+ * The guest's XMM0-5, the values KVM's kvm_hv_hypercall_read_xmm() reads:
+ * inside KVM_RUN the guest's FPU state is the task's, in the registers,
+ * or in guest_fpu's buffer when TIF_NEED_FPU_LOAD says they were saved.
+ * KVM reloads them before it enters the guest; read from the buffer, no
+ * reload here (switch_fpu_return() is not for modules on newer kernels).
  */
-static void kvm_vsm_read_xmm(u8 *buf)
+static void kvm_vsm_read_xmm(struct kvm_vcpu *vcpu, u8 *buf)
 {
+	struct fpstate *fps = vcpu->arch.guest_fpu.fpstate;
+
 	fpregs_lock();
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-	asm volatile("movdqu %%xmm0, 0(%0)\n\t"
-		     "movdqu %%xmm1, 16(%0)\n\t"
-		     "movdqu %%xmm2, 32(%0)\n\t"
-		     "movdqu %%xmm3, 48(%0)\n\t"
-		     "movdqu %%xmm4, 64(%0)\n\t"
-		     "movdqu %%xmm5, 80(%0)"
-		     : : "r"(buf) : "memory");
+	if (!test_thread_flag(TIF_NEED_FPU_LOAD)) {
+		asm volatile("movdqu %%xmm0, 0(%0)\n\t"
+			     "movdqu %%xmm1, 16(%0)\n\t"
+			     "movdqu %%xmm2, 32(%0)\n\t"
+			     "movdqu %%xmm3, 48(%0)\n\t"
+			     "movdqu %%xmm4, 64(%0)\n\t"
+			     "movdqu %%xmm5, 80(%0)"
+			     : : "r"(buf) : "memory");
+	} else if (cpu_feature_enabled(X86_FEATURE_XSAVE) &&
+		   !(fps->regs.xsave.header.xfeatures & XFEATURE_MASK_SSE)) {
+		/* SSE in its init state: XSAVE* left the area as it was. */
+		memset(buf, 0, HV_XMM_REGS_SIZE);
+	} else {
+		/* The legacy area has the same layout in every XSAVE format. */
+		memcpy(buf, fps->regs.fxsave.xmm_space,
+		       HV_XMM_REGS_SIZE);
+	}
 	fpregs_unlock();
 }
 
@@ -190,7 +203,7 @@ static int kvm_vsm_reg_read(struct kvm_vsm_reg_input *in, u32 off, void *data,
 		memcpy(data, in->fast + off, len);
 		return 0;
 	}
-	return kvm_vcpu_read_guest(in->hc->vcpu, in->gpa + off, data, len);
+	return kvm_vsm_call(kvm_vcpu_read_guest)(in->hc->vcpu, in->gpa + off, data, len);
 }
 
 int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
@@ -225,7 +238,7 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 			return 1;
 		memcpy(xmm_input, &in.gpa, sizeof(u64));	/* RDX, R8 */
 		memcpy(xmm_input + sizeof(u64), &out, sizeof(u64));
-		kvm_vsm_read_xmm(xmm_input + 2 * sizeof(u64));
+		kvm_vsm_read_xmm(hc->vcpu, xmm_input + 2 * sizeof(u64));
 		in.fast = xmm_input;
 	} else {
 		*result = HV_STATUS_INVALID_ALIGNMENT;
@@ -275,7 +288,7 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 		spin_unlock(&part->vsm_lock);
 		if (status)
 			break;
-		if (!set && kvm_vcpu_write_guest(hc->vcpu, out + i * 16ull, val,
+		if (!set && kvm_vsm_call(kvm_vcpu_write_guest)(hc->vcpu, out + i * 16ull, val,
 						 sizeof(val)))
 			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 	}

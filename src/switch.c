@@ -102,7 +102,7 @@ int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 		st->call_longmode = hc->longmode;
 	}
 	/* The caller resumes after its hypercall when it is switched back to. */
-	kvm_skip_emulated_instruction(vcpu);
+	kvm_vsm_call(kvm_skip_emulated_instruction)(vcpu);
 	vcpu->run->exit_reason = KVM_EXIT_HYPERV;
 	vcpu->run->hyperv.type = KVM_VSM_EXIT_HYPERV_VTL;
 	return 0;
@@ -115,20 +115,20 @@ static void kvm_vsm_copy_shared(struct kvm_vcpu *dst, struct kvm_vcpu *src)
 	struct fpstate *dfp = dst->arch.guest_fpu.fpstate;
 	int reg, dr;
 
-	for (reg = 0; reg < VCPU_REGS_RIP; reg++)	/* RAX..R15 */
+	for (reg = VCPU_REGS_RAX; reg <= VCPU_REGS_R15; reg++)
 		if (reg != VCPU_REGS_RSP)
 			kvm_vsm_set_reg(dst, reg, src->arch.regs[reg]);
 	dst->arch.cr2 = src->arch.cr2;
 	for (dr = 0; dr < 4; dr++)
-		kvm_set_dr(dst, dr, kvm_vsm_get_dr(src, dr));
-	kvm_set_dr(dst, 6, kvm_vsm_get_dr(src, 6));
+		kvm_vsm_call(kvm_set_dr)(dst, dr, kvm_vsm_get_dr(src, dr));
+	kvm_vsm_call(kvm_set_dr)(dst, 6, kvm_vsm_get_dr(src, 6));
 	/* kvm_vsm_shared_state_valid(): a valid XCR0, the same XSAVE layout. */
 	if (dst->arch.xcr0 != src->arch.xcr0) {
 		dst->arch.xcr0 = src->arch.xcr0;
 		/* CPUID.0xD.0 EBX follows XCR0; it reads CR4 (VMCS: loaded). */
-		vcpu_load(dst);
-		kvm_update_cpuid_runtime(dst);
-		vcpu_put(dst);
+		kvm_vsm_call(vcpu_load)(dst);
+		kvm_vsm_update_cpuid_runtime(dst);
+		kvm_vsm_call(vcpu_put)(dst);
 	}
 	/* XSAVE component 9 (shared): KVM keeps it out of the buffer. */
 	dst->arch.pkru = src->arch.pkru;
@@ -172,9 +172,9 @@ static int kvm_vsm_first_entry(struct kvm_vcpu *dst, struct kvm_vsm_vp *dst_vp)
 
 	if (!ctx)
 		return 0;
-	vcpu_load(dst);
+	kvm_vsm_call(vcpu_load)(dst);
 	r = kvm_vsm_apply_initial_context(dst, ctx);
-	vcpu_put(dst);
+	kvm_vsm_call(vcpu_put)(dst);
 	if (r) {
 		/*
 		 * Valid at the hypercall, not for @dst now (its CPUID changed):

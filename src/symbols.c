@@ -4,14 +4,16 @@
  *
  * kallsyms_lookup_name() is neither exported nor safe to call through a
  * pointer on IBT kernels (research/hooking-stock-kvm.md §0). kvm-vsm links
- * against kvm.ko, so kvm's struct module is on our own dependency list;
- * its symbol table is searched directly, once, at module load.
+ * against kvm.ko (kvm_get_kvm() and kvm_put_kvm() are exported to any
+ * module on every kernel), so kvm.ko stays loaded while we are; its
+ * symbol table is searched directly.
  *
  * IBT rule (DESIGN.md): a resolved address is only ever *called* after
  * kvm_vsm_callable() has seen an ENDBR at it; hook targets are never
  * called, only traced.
  */
 #include <linux/kallsyms.h>
+#include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
 #include <asm/ibt.h>
@@ -21,19 +23,31 @@
 const struct file_operations *kvm_vsm_kvm_vcpu_fops;
 struct kvm_x86_ops *kvm_vsm_kvm_x86_ops;
 
-static struct module *kvm_vsm_kvm_module(void)
-{
-	struct module_use *use;
+static struct module *kvm_vsm_kvm_mod __ro_after_init;
 
-	list_for_each_entry(use, &THIS_MODULE->target_list, target_list)
-		if (!strcmp(use->target->name, "kvm"))
-			return use->target;
-	return NULL;
+/*
+ * kvm.ko's struct module: "kvm" in the modules' sysfs kset, ours being
+ * there too (struct module_use, the dependency list, is private since
+ * 6.18), and the module that holds the kvm_get_kvm() we link against.
+ */
+static struct module *kvm_vsm_find_kvm_module(void)
+{
+	struct module *mod;
+	struct kobject *kobj;
+
+	kobj = kset_find_obj(THIS_MODULE->mkobj.kobj.kset, "kvm");
+	if (!kobj)
+		return NULL;
+	mod = container_of(kobj, struct module_kobject, kobj)->mod;
+	kobject_put(kobj);
+	if (mod && !within_module((unsigned long)kvm_get_kvm, mod))
+		return NULL;
+	return mod;
 }
 
 unsigned long kvm_vsm_kvm_symbol(const char *name)
 {
-	struct module *kvm = kvm_vsm_kvm_module();
+	struct module *kvm = kvm_vsm_kvm_mod;
 	struct mod_kallsyms *ks;
 	unsigned long addr = 0;
 	char buf[KSYM_SYMBOL_LEN];
@@ -66,15 +80,16 @@ unsigned long kvm_vsm_kvm_symbol(const char *name)
 
 bool kvm_vsm_callable(const void *fn)
 {
+#ifdef CONFIG_X86_KERNEL_IBT
 	u32 insn;
 
-	if (!fn)
+	if (!fn || copy_from_kernel_nofault(&insn, fn, sizeof(insn)))
 		return false;
-	if (!IS_ENABLED(CONFIG_X86_KERNEL_IBT))
-		return true;
-	if (copy_from_kernel_nofault(&insn, fn, sizeof(insn)))
-		return false;
-	return is_endbr(insn);
+	/* Not is_endbr(): it also accepts the poison of a sealed ENDBR. */
+	return insn == gen_endbr();
+#else
+	return !!fn;
+#endif
 }
 
 /*
@@ -93,13 +108,59 @@ int kvm_vsm_guest_cpl(struct kvm_vcpu *vcpu)
 	return get_cpl(vcpu);
 }
 
+#ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
+/* compat.h: kvm.ko functions exported to kvm-amd/kvm-intel only. */
+struct kvm_vsm_kvm_fns kvm_vsm_kvm_fns __ro_after_init;
+
+static int kvm_vsm_kvm_fns_init(void)
+{
+#define KVM_VSM_FN_ENTRY(name, ret, args)				\
+	{ #name, offsetof(struct kvm_vsm_kvm_fns, name) },
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fns[] = {
+		KVM_VSM_KVM_FNS(KVM_VSM_FN_ENTRY)
+	};
+#undef KVM_VSM_FN_ENTRY
+	unsigned long addr;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+		addr = kvm_vsm_kvm_symbol(fns[i].name);
+		if (!addr) {
+			pr_err("kvm-vsm: cannot find %s in kvm.ko\n", fns[i].name);
+			return -ENOENT;
+		}
+		/* IBT: an indirect call needs an ENDBR at its target. */
+		if (!kvm_vsm_callable((void *)addr)) {
+			pr_err("kvm-vsm: %s in kvm.ko is not callable (no ENDBR)\n",
+			       fns[i].name);
+			return -EOPNOTSUPP;
+		}
+		*(void **)((char *)&kvm_vsm_kvm_fns + fns[i].offset) = (void *)addr;
+	}
+	return 0;
+}
+#else
+static int kvm_vsm_kvm_fns_init(void)
+{
+	return 0;	/* linked against kvm.ko's exports */
+}
+#endif
+
 int kvm_vsm_symbols_init(void)
 {
+	kvm_vsm_kvm_mod = kvm_vsm_find_kvm_module();
+	if (!kvm_vsm_kvm_mod) {
+		pr_err("kvm-vsm: cannot find the kvm module\n");
+		return -ENOENT;
+	}
 	kvm_vsm_kvm_vcpu_fops = (void *)kvm_vsm_kvm_symbol("kvm_vcpu_fops");
 	kvm_vsm_kvm_x86_ops = (void *)kvm_vsm_kvm_symbol("kvm_x86_ops");
 	if (!kvm_vsm_kvm_vcpu_fops || !kvm_vsm_kvm_x86_ops) {
 		pr_err("kvm-vsm: cannot find kvm_vcpu_fops/kvm_x86_ops in kvm.ko\n");
 		return -ENOENT;
 	}
-	return 0;
+	return kvm_vsm_kvm_fns_init();
 }

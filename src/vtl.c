@@ -27,7 +27,7 @@ int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 	if (!fd_file(f))
 		return -EBADF;
 	r = -EINVAL;
-	if (!file_is_kvm(fd_file(f)))
+	if (!kvm_vsm_call(file_is_kvm)(fd_file(f)))
 		goto out_fdput;
 	kvm = fd_file(f)->private_data;
 	r = -EPERM;
