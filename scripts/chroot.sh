@@ -19,7 +19,8 @@ MIRROR=${KVM_VSM_MIRROR:-http://deb.debian.org/debian}
 # What a Debian 13 / sid machine needs to build kvm-vsm with DKMS and our
 # tests: the same list as scripts/setup-deps.sh minus QEMU.
 PKGS="gcc make libc6-dev bc flex bison libelf-dev dkms kmod libkmod-dev
-pkg-config cpio gzip xz-utils zstd busybox-static ca-certificates"
+pkg-config cpio gzip xz-utils zstd busybox-static ca-certificates sparse
+openssl"
 
 suite=${2:-}
 case "$suite" in
@@ -67,7 +68,14 @@ in_root() {	# run "$@" inside the root, with the mounts it needs
 }
 
 ensure() {
-	[ -e "$root/.done" ] && return 0
+	if [ -e "$root/.done" ]; then
+		# A root made from an older list gets what this one adds.
+		[ "$(cat "$root/.pkgs" 2>/dev/null)" = "$(echo $PKGS)" ] && return 0
+		# shellcheck disable=SC2086
+		in_root apt-get install -y -qq --no-install-recommends $PKGS > /dev/null
+		echo $PKGS > "$root/.pkgs"
+		return 0
+	fi
 	echo "chroot: debootstrap $suite into $root" >&2
 	rm -rf "$root.tmp"
 	mkdir -p "$CACHE/chroot"
@@ -96,6 +104,7 @@ ensure() {
 	root=${root%.tmp}
 	rm -rf "$root"
 	mv "$root.tmp" "$root"
+	echo $PKGS > "$root/.pkgs"
 	touch "$root/.done"
 }
 

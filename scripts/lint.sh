@@ -18,18 +18,22 @@ report() {	# report <status> <name> [log]
 }
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.sparse"' EXIT
 
-for abi in $(scripts/kernels.sh list); do
+# Each kernel in the root it is built in (its compiler, its sparse).
+scripts/kernels.sh list | while read -r abi root rel; do
 	dir=$TOP/build/lint/$abi
 	scripts/stage-module.sh "$dir"
-	make -s -C "/lib/modules/$abi/build" M="$dir" W=1 C=2 CHECK=sparse \
-		modules > "$log" 2>&1
+	scripts/kernels.sh headers "$abi" "$root" "$rel" > "$log" 2>&1 < /dev/null &&
+	scripts/kernels.sh in-root "$root" make -s -C "/lib/modules/$abi/build" \
+		M="$dir" W=1 C=2 CHECK=sparse modules > "$log" 2>&1 < /dev/null
 	st=$?
 	# sparse reports but does not fail the build: any diagnostic fails here.
 	grep -E '(warning|error):' "$log" | grep -v 'Skipping BTF' > /dev/null && st=1
 	report "$st" "sparse $abi" "$log"
-done
+done > "$log.sparse"
+cat "$log.sparse"
+grep -q '^not ok' "$log.sparse" && fail=1
 
 # checkpatch from the newest source tree (its rules are the current ones).
 src=$(scripts/linux-source.sh 6.12)

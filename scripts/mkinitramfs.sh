@@ -1,18 +1,21 @@
 #!/bin/sh
 # Build the test guest's initramfs for one kernel:
-#   mkinitramfs.sh <abi> <unpacked-image-dir> <kvm-vsm.ko> <tests-dir> <out.cpio.gz> [test...]
+#   mkinitramfs.sh <abi> <unpacked-image-dir> <kvm-vsm.ko> <tests-dir> <out.cpio.gz> <tools-dir> [test...]
 # Contents: busybox-static, /init (tests/guest-init.sh), the kernel's KVM
 # modules and their dependencies, kvm-vsm under updates/dkms, a depmod'ed
 # /lib/modules, the libkmod loader, the test binaries and their libraries.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-abi=$1 kdir=$2 vsm_ko=$3 tests=$4 out=$5
-shift 5
+abi=$1 kdir=$2 vsm_ko=$3 tests=$4 out=$5 tools=$6
+shift 6
 test_list="$*"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/kvm-vsm-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mods=lib/modules/$abi
+# Debian 13 packages modules under /usr/lib (merged /usr).
+kmods=$kdir/$mods
+[ -d "$kmods" ] || kmods=$kdir/usr/$mods
 
 mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" \
 	"$root/tmp" "$root/tests" "$root/$mods/updates/dkms" "$root/etc"
@@ -29,21 +32,24 @@ while [ -n "$want" ]; do
 	want="$*"
 	case " $done_mods " in *" $m "*) continue ;; esac
 	done_mods="$done_mods $m"
-	f=$(find "$kdir/$mods/kernel" -name "$m.ko*" -o -name "$(echo "$m" | tr _ -).ko*" | head -n 1)
+	f=$(find "$kmods/kernel" -name "$m.ko*" -o -name "$(echo "$m" | tr _ -).ko*" | head -n 1)
 	[ -n "$f" ] || { echo "mkinitramfs: $m not found in $kdir" >&2; exit 1; }
-	rel=${f#"$kdir"/}
+	rel=$mods/${f#"$kmods"/}
 	mkdir -p "$root/$(dirname "$rel")"
 	cp "$f" "$root/$rel"
 	deps=$(/sbin/modinfo -F depends "$f" | tr , ' ')
 	want="$want $deps"
 done
-cp "$kdir/$mods/modules.builtin" "$kdir/$mods/modules.builtin.modinfo" "$root/$mods/"
+# 7.x images no longer ship modules.builtin*; depmod manages without.
+for f in modules.builtin modules.builtin.modinfo; do
+	if [ -e "$kmods/$f" ]; then cp "$kmods/$f" "$root/$mods/"; fi
+done
 cp "$vsm_ko" "$root/$mods/updates/dkms/"
 (cd "$root/$mods" && find kernel updates -name '*.ko*' | sort > modules.order)
 /sbin/depmod -b "$root" "$abi"
 
 # Userspace: the loader, the tests, and every shared library they need.
-cp "$TOP/build/tools/kvm-vsm-load" "$TOP/build/tools/kvm-vsm-info" "$root/sbin/"
+cp "$tools/kvm-vsm-load" "$tools/kvm-vsm-info" "$root/sbin/"
 for t in $test_list; do
 	cp "$tests/$t" "$root/tests/"
 done

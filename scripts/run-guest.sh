@@ -8,9 +8,9 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 abi=$1 initrd=$2
 shift 2
-kdir=$("$TOP/scripts/kernels.sh" prepare "$abi")
+vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$abi")
 exec timeout --foreground -k 10 "${KVM_VSM_GUEST_TIMEOUT:-900}" \
 	qemu-system-x86_64 -accel tcg,thread=${KVM_VSM_TCG_THREAD:-single} -cpu max -smp 2 -m 2G \
 	-nodefaults -display none -no-reboot -serial stdio -monitor none \
-	-kernel "$kdir/boot/vmlinuz-$abi" -initrd "$initrd" \
+	-kernel "$vmlinuz" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 $*"

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Install what the build and the QEMU test rig need, from Debian's archive only.
-# bookworm-backports is added for the 6.12 kernel; never trixie or sid.
+# bookworm-backports is added for the 6.12 kernel; never trixie or sid (the
+# newer kernels are built in debootstrap roots: scripts/chroot.sh).
 set -eu
 
 PKGS="qemu-system-x86 busybox-static kmod libkmod-dev pkg-config dkms sparse
-cpio xz-utils zstd gcc make libc6-dev bc flex bison libelf-dev
+cpio xz-utils zstd gcc make libc6-dev bc flex bison libelf-dev debootstrap
 linux-headers-amd64 linux-source-6.1"
 # 6.12: first from bookworm-backports, now also in bookworm-security.
 BPO_PKGS="linux-headers-6.12-amd64 linux-source-6.12"
