@@ -11,11 +11,20 @@ VSM_CFLAGS_COMPAT := $(shell grep -q '^void vm_init_descriptor_tables' \
 	include/x86_64/processor.h include/x86/processor.h 2>/dev/null && \
 	echo -DVSM_LIB_IDT_ON_REQUEST)
 
+# Later, vm_vaddr_t became gva_t and vm_vaddr_alloc_page() vm_alloc_page().
+VSM_CFLAGS_COMPAT += $(shell grep -q '^gva_t vm_alloc_page' \
+	include/kvm_util.h 2>/dev/null && echo -DVSM_LIB_GVA_T)
+
 VSM_CFLAGS := $(VSM_CFLAGS_COMPAT) -Werror -DVSM_VERSION='"$(VSM_VERSION)"' -I$(VSM_TESTS) -I$(VSM_TESTS)/../include/uapi -I$(VSM_TESTS)/../tools/lib -U_GNU_SOURCE -D_GNU_SOURCE
 
-$(VSM_OUT)/libkvm.a: $(LIBKVM_OBJS)
+# Newer libraries bundle the VFIO selftests library (and -luuid): no test
+# of ours drives a device, so it is left out.
+VSM_LIBKVM_OBJS := $(filter-out $(LIBVFIO_O),$(LIBKVM_OBJS))
+VSM_LDLIBS_KVM := $(filter-out -luuid,$(LDLIBS))
+
+$(VSM_OUT)/libkvm.a: $(VSM_LIBKVM_OBJS)
 	$(AR) crs $@ $^
 
 $(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_TESTS)/vsm_test.h $(VSM_TESTS)/vsm_guest.h $(VSM_TESTS)/vsm_vtl.h $(VSM_OUT)/libkvm.a
 	$(CC) $(CFLAGS) $(VSM_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) \
-		$< $(VSM_OUT)/libkvm.a $(LDLIBS) $(VSM_LDLIBS) -o $@
+		$< $(VSM_OUT)/libkvm.a $(VSM_LDLIBS_KVM) $(VSM_LDLIBS) -o $@

@@ -11,6 +11,13 @@
 
 #include "kvmvsm.h"
 
+#ifdef VSM_LIB_GVA_T
+/* Newer selftests libraries renamed guest virtual addresses (kvmlib.mk). */
+typedef gva_t vm_vaddr_t;
+#define vm_vaddr_alloc_page(vm)		vm_alloc_page(vm)
+#define vm_vaddr_alloc_pages(vm, n)	vm_alloc_pages(vm, n)
+#endif
+
 #ifndef HYPERV_LINUX_OS_ID	/* not in 6.1's selftests: TLFS 3.6 encoding */
 #define HYPERV_LINUX_OS_ID	((u64)0x8100 << 48)
 #endif
