@@ -19,11 +19,11 @@
 #endif
 
 /*
- * The kvm.ko functions kvm-vsm calls, each listed once: F(name, return
- * type, parameters). Each is declared from this list, so where the kernel
- * headers still declare it a different type is a build error; where the
- * declaration moved to arch/x86/kvm/ (which headers packages do not ship)
- * the list is the prototype, and the comment says where it came from.
+ * The kvm.ko functions kvm-vsm calls: src/kvm_fns.h, each listed once.
+ * Each is declared from that list, so where the kernel headers still
+ * declare it a different type is a build error; where the declaration
+ * moved to arch/x86/kvm/ (which headers packages do not ship) the list is
+ * the prototype.
  *
  * Kernels that export them to any module: called directly. Kernels that
  * export them only to kvm-amd and kvm-intel: called through the addresses
@@ -31,83 +31,14 @@
  * ENDBR there (exported functions keep theirs); the module does not load
  * if one is missing.
  */
-#ifdef KVM_VSM_HAVE_KVM_GET_DR_OUTPARAM
-#define KVM_VSM_FN_GET_DR(F)						\
-	F(kvm_get_dr, void, (struct kvm_vcpu *vcpu, int dr, unsigned long *val))
-#else	/* asm/kvm_host.h, later arch/x86/kvm/regs.h */
-#define KVM_VSM_FN_GET_DR(F)						\
-	F(kvm_get_dr, unsigned long, (struct kvm_vcpu *vcpu, int dr))
-#endif
-
-#ifdef KVM_VSM_HAVE_KVM_SET_MSR
-#define KVM_VSM_FN_SET_MSR(F)						\
-	F(kvm_set_msr, int, (struct kvm_vcpu *vcpu, u32 index, u64 data))
-#else	/* arch/x86/kvm/msrs.h */
-#define KVM_VSM_FN_SET_MSR(F)						\
-	F(__kvm_emulate_msr_write, int,					\
-	  (struct kvm_vcpu *vcpu, u32 index, u64 data))
-#endif
-
-#ifdef KVM_VSM_HAVE___KVM_VCPU_KICK
-#define KVM_VSM_FN_KICK(F)						\
-	F(__kvm_vcpu_kick, void, (struct kvm_vcpu *vcpu, bool wait))
-#else
-#define KVM_VSM_FN_KICK(F)						\
-	F(kvm_vcpu_kick, void, (struct kvm_vcpu *vcpu))
-#endif
-
-#ifdef KVM_VSM_HAVE_KVM_IS_VALID_CR4_FN	/* arch/x86/kvm/x86.h */
-#define KVM_VSM_FN_IS_VALID_CR4(F)					\
-	F(__kvm_is_valid_cr4, bool, (struct kvm_vcpu *vcpu, unsigned long cr4))
-#else
-#define KVM_VSM_FN_IS_VALID_CR4(F)
-#endif
-
-#ifndef KVM_VSM_HAVE_CPUID_DYNAMIC_BITS_DIRTY	/* arch/x86/kvm/cpuid.h */
-#define KVM_VSM_FN_CPUID_RUNTIME(F)					\
-	F(kvm_update_cpuid_runtime, void, (struct kvm_vcpu *vcpu))
-#else
-#define KVM_VSM_FN_CPUID_RUNTIME(F)
-#endif
-
-/* Without a comment: include/linux/kvm_host.h. */
-#define KVM_VSM_KVM_FNS(F)						\
-	F(file_is_kvm, bool, (struct file *file))			\
-	F(kvm_vcpu_read_guest, int, (struct kvm_vcpu *vcpu, gpa_t gpa,	\
-				     void *data, unsigned long len))	\
-	F(kvm_vcpu_write_guest, int, (struct kvm_vcpu *vcpu, gpa_t gpa,	\
-				      const void *data, unsigned long len)) \
-	F(vcpu_load, void, (struct kvm_vcpu *vcpu))			\
-	F(vcpu_put, void, (struct kvm_vcpu *vcpu))			\
-	KVM_VSM_FN_KICK(F)						\
-	/* asm/kvm_host.h, later arch/x86/kvm/irq.h */			\
-	F(kvm_cpu_has_interrupt, int, (struct kvm_vcpu *vcpu))		\
-	/* asm/kvm_host.h, later arch/x86/kvm/regs.h */			\
-	F(kvm_get_linear_rip, unsigned long, (struct kvm_vcpu *vcpu))	\
-	F(load_pdptrs, int, (struct kvm_vcpu *vcpu, unsigned long cr3))	\
-	F(kvm_set_dr, int, (struct kvm_vcpu *vcpu, int dr, unsigned long val)) \
-	KVM_VSM_FN_GET_DR(F)						\
-	/* asm/kvm_host.h, later arch/x86/kvm/mmu.h */			\
-	F(kvm_mmu_reset_context, void, (struct kvm_vcpu *vcpu))		\
-	/* asm/kvm_host.h, later arch/x86/kvm/x86.h */			\
-	F(kvm_queue_exception, void, (struct kvm_vcpu *vcpu, unsigned int nr)) \
-	F(kvm_skip_emulated_instruction, int, (struct kvm_vcpu *vcpu))	\
-	/* asm/kvm_host.h or arch/x86/kvm/x86.h, later arch/x86/kvm/msrs.h */ \
-	F(kvm_valid_efer, bool, (struct kvm_vcpu *vcpu, u64 efer))	\
-	KVM_VSM_FN_SET_MSR(F)						\
-	KVM_VSM_FN_IS_VALID_CR4(F)					\
-	KVM_VSM_FN_CPUID_RUNTIME(F)
-
-#define KVM_VSM_FN_DECLARE(name, ret, args)	ret name args;
-KVM_VSM_KVM_FNS(KVM_VSM_FN_DECLARE)
-#undef KVM_VSM_FN_DECLARE
+#define KVM_VSM_FN(name, ret, args)	ret name args;
+#include "kvm_fns.h"
 
 #ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
-#define KVM_VSM_FN_POINTER(name, ret, args)	typeof(name) *name;
 struct kvm_vsm_kvm_fns {
-	KVM_VSM_KVM_FNS(KVM_VSM_FN_POINTER)
+#define KVM_VSM_FN(name, ret, args)	typeof(name) *name;
+#include "kvm_fns.h"
 };
-#undef KVM_VSM_FN_POINTER
 
 extern struct kvm_vsm_kvm_fns kvm_vsm_kvm_fns;
 #define kvm_vsm_call(name)	(kvm_vsm_kvm_fns.name)

@@ -288,8 +288,9 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 		spin_unlock(&part->vsm_lock);
 		if (status)
 			break;
-		if (!set && kvm_vsm_call(kvm_vcpu_write_guest)(hc->vcpu, out + i * 16ull, val,
-						 sizeof(val)))
+		if (!set &&
+		    kvm_vsm_call(kvm_vcpu_write_guest)(hc->vcpu, out + i * 16ull,
+						       val, sizeof(val)))
 			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 	}
 	*result = status | ((u64)(status ? i : count) << HV_HC_RESULT_REPS_SHIFT);

@@ -114,15 +114,14 @@ struct kvm_vsm_kvm_fns kvm_vsm_kvm_fns __ro_after_init;
 
 static int kvm_vsm_kvm_fns_init(void)
 {
-#define KVM_VSM_FN_ENTRY(name, ret, args)				\
-	{ #name, offsetof(struct kvm_vsm_kvm_fns, name) },
 	static const struct {
 		const char *name;
 		size_t offset;
 	} fns[] = {
-		KVM_VSM_KVM_FNS(KVM_VSM_FN_ENTRY)
+#define KVM_VSM_FN(name, ret, args)					\
+	{ #name, offsetof(struct kvm_vsm_kvm_fns, name) },
+#include "kvm_fns.h"
 	};
-#undef KVM_VSM_FN_ENTRY
 	unsigned long addr;
 	int i;
 

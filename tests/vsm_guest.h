@@ -13,7 +13,7 @@
 
 #ifdef VSM_LIB_GVA_T
 /* Newer selftests libraries renamed guest virtual addresses (kvmlib.mk). */
-typedef gva_t vm_vaddr_t;
+#define vm_vaddr_t			gva_t
 #define vm_vaddr_alloc_page(vm)		vm_alloc_page(vm)
 #define vm_vaddr_alloc_pages(vm, n)	vm_alloc_pages(vm, n)
 #endif
