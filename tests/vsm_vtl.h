@@ -484,6 +484,8 @@ struct vp_runner {
 	struct vtl_pair *p;
 	u32 vp;
 	int result;	/* 0 done; <0 errno; >0 exit reason + 1000 */
+	u32 vtl;	/* the VTL whose exit ended the run */
+	u32 hv_type;	/* its run->hyperv.type, for KVM_EXIT_HYPERV */
 	struct ucall uc;
 };
 
@@ -500,6 +502,8 @@ static inline void *run_vp_thread(void *arg)
 			r->result = e;
 			return NULL;
 		}
+		r->vtl = vtl;
+		r->hv_type = vcpus[vtl]->run->hyperv.type;
 		if (vtl) {
 			r->result = 1000 + r->p->vp[1][r->vp]->run->exit_reason;
 			return NULL;

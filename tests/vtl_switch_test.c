@@ -162,7 +162,8 @@ static void smp_switch(struct __test_metadata *_metadata, int nr, u64 iters)
 		pthread_join(r[i].tid, NULL);
 		if (r[i].result == -1)
 			REPORT_GUEST_ASSERT(r[i].uc);
-		EXPECT_EQ(0, r[i].result) TH_LOG("VP %d", i);
+		EXPECT_EQ(0, r[i].result) TH_LOG("VP %d: VTL%u exit, hyperv type %u",
+						 i, r[i].vtl, r[i].hv_type);
 	}
 	vtl_pair_destroy(&p);
 }
