@@ -40,9 +40,9 @@ while [ -n "$want" ]; do
 	deps=$(/sbin/modinfo -F depends "$f" | tr , ' ')
 	want="$want $deps"
 done
-# 7.x images no longer ship modules.builtin*; depmod manages without.
+# 7.x packages ship no modules.builtin*: nothing is looked up as built in.
 for f in modules.builtin modules.builtin.modinfo; do
-	if [ -e "$kmods/$f" ]; then cp "$kmods/$f" "$root/$mods/"; fi
+	if [ -e "$kmods/$f" ]; then cp "$kmods/$f" "$root/$mods/"; else : > "$root/$mods/$f"; fi
 done
 cp "$vsm_ko" "$root/$mods/updates/dkms/"
 (cd "$root/$mods" && find kernel updates -name '*.ko*' | sort > modules.order)

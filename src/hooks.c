@@ -71,15 +71,36 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 }
 
-/* A guest's Hyper-V MSR write: what may make a Hyper-V exit (partition.c). */
-static void notrace kvm_vsm_hv_msr_written(struct kvm_vsm_partition *part,
-					   struct kvm_vcpu *vcpu)
+/*
+ * The guest writes after which KVM ends KVM_RUN with a Hyper-V exit of
+ * its own (synic_exit(), syndbg_exit() in hyperv.c, 6.1 to 7.3 alike).
+ */
+static bool kvm_vsm_msr_makes_hv_exit(u32 msr)
 {
-	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vcpu->vcpu_idx);
+	switch (msr) {
+	case HV_X64_MSR_SCONTROL:
+	case HV_X64_MSR_SIEFP:
+	case HV_X64_MSR_SIMP:
+	case KVM_VSM_HV_MSR_SYNDBG_CONTROL:
+	case KVM_VSM_HV_MSR_SYNDBG_PENDING_BUFFER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A guest's Hyper-V MSR write (counted; partition.c tells exits apart). */
+static void notrace kvm_vsm_hv_msr_written(struct kvm_vsm_partition *part,
+					   struct kvm_vcpu *vcpu, u32 msr)
+{
+	struct kvm_vsm_vpstate *st;
 
 	atomic64_inc(&part->hv_msr_writes);
+	if (!kvm_vsm_msr_makes_hv_exit(msr))
+		return;
+	st = xa_load(&part->vpstates, vcpu->vcpu_idx);
 	if (st)
-		atomic_inc(&st->hv_msr_writes);
+		atomic_inc(&st->hv_exit_msr_writes);
 }
 
 static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
@@ -105,7 +126,8 @@ static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
 			atomic64_inc(&part->spte_builds);
 		else if (kvm_vsm_hook_is(ip, HOOK_HV_SET_MSR) &&
 			 !regs_get_kernel_argument(regs, 3))	/* guest write */
-			kvm_vsm_hv_msr_written(part, vcpu);
+			kvm_vsm_hv_msr_written(part, vcpu,
+					       regs_get_kernel_argument(regs, 1));
 	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
 }

@@ -126,12 +126,12 @@ struct kvm_vsm_vpstate {
 	wait_queue_head_t wq;
 	/*
 	 * The kick hook asked KVM to end the running VTL's KVM_RUN with a
-	 * Hyper-V exit; the guest's Hyper-V MSR writes (the only source of
-	 * KVM's own Hyper-V exits) tell RUN_VP whether that exit is ours.
+	 * Hyper-V exit; the guest's SynIC/SynDbg MSR writes (the only source
+	 * of KVM's own Hyper-V exits) tell RUN_VP whether that exit is ours.
 	 */
 	bool kick_exit;
 	u8 kick_vtl;			/* whose vCPU got the request */
-	atomic_t hv_msr_writes;
+	atomic_t hv_exit_msr_writes;
 };
 
 struct kvm_vsm_partition {

@@ -147,13 +147,21 @@ static bool kvm_vsm_kick_exit(struct kvm_vsm_partition *part,
 		mutex_unlock(&part->lock);
 		return false;
 	}
-	if (atomic_read(&st->hv_msr_writes) != writes)
-		return false;
-	/* What KVM_REQ_HV_EXIT copies: hv->exit, i.e. SynIC, SynDbg or none. */
+	/*
+	 * What KVM_REQ_HV_EXIT copies: hv->exit, which KVM fills only for a
+	 * SynIC or SynDbg MSR write and never clears. Type 0: KVM never made
+	 * one of its own on this vCPU, the exit is ours. A type it set once
+	 * is ours unless such a write happened in this KVM_RUN: then both
+	 * wanted the exit, and the VMM gets KVM's.
+	 */
 	if (!r && run->exit_reason == KVM_EXIT_HYPERV &&
-	    (!run->hyperv.type || run->hyperv.type == KVM_EXIT_HYPERV_SYNIC ||
-	     run->hyperv.type == KVM_EXIT_HYPERV_SYNDBG))
+	    (!run->hyperv.type ||
+	     ((run->hyperv.type == KVM_EXIT_HYPERV_SYNIC ||
+	       run->hyperv.type == KVM_EXIT_HYPERV_SYNDBG) &&
+	      atomic_read(&st->hv_exit_msr_writes) == writes)))
 		return true;
+	if (atomic_read(&st->hv_exit_msr_writes) != writes)
+		return false;
 	/* Ended for something else first (a VtlCall, a signal, an exit). */
 	kvm_clear_request(KVM_REQ_HV_EXIT, vcpu);
 	return false;
@@ -233,7 +241,7 @@ static long kvm_vsm_run_vp_owned(struct kvm_vsm_partition *part,
 				return -EINTR;
 			continue;
 		}
-		writes = atomic_read(&st->hv_msr_writes);
+		writes = atomic_read(&st->hv_exit_msr_writes);
 		r = ioctl(file, KVM_RUN, 0);
 		WRITE_ONCE(st->in_run, false);
 		/* The file pins the vCPU; @vp may be detached meanwhile. */

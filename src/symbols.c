@@ -116,10 +116,11 @@ static int kvm_vsm_kvm_fns_init(void)
 {
 	static const struct {
 		const char *name;
+		const char *proto;	/* for the log line */
 		size_t offset;
 	} fns[] = {
 #define KVM_VSM_FN(name, ret, args)					\
-	{ #name, offsetof(struct kvm_vsm_kvm_fns, name) },
+	{ #name, #ret " " #name #args, offsetof(struct kvm_vsm_kvm_fns, name) },
 #include "kvm_fns.h"
 	};
 	unsigned long addr;
@@ -128,13 +129,13 @@ static int kvm_vsm_kvm_fns_init(void)
 	for (i = 0; i < ARRAY_SIZE(fns); i++) {
 		addr = kvm_vsm_kvm_symbol(fns[i].name);
 		if (!addr) {
-			pr_err("kvm-vsm: cannot find %s in kvm.ko\n", fns[i].name);
+			pr_err("kvm-vsm: kvm.ko has no %s\n", fns[i].proto);
 			return -ENOENT;
 		}
 		/* IBT: an indirect call needs an ENDBR at its target. */
 		if (!kvm_vsm_callable((void *)addr)) {
 			pr_err("kvm-vsm: %s in kvm.ko is not callable (no ENDBR)\n",
-			       fns[i].name);
+			       fns[i].proto);
 			return -EOPNOTSUPP;
 		}
 		*(void **)((char *)&kvm_vsm_kvm_fns + fns[i].offset) = (void *)addr;

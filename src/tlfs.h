@@ -23,6 +23,13 @@
 #define HVCALL_SET_VP_REGISTERS			0x0051
 #define HVCALL_TRANSLATE_VIRTUAL_ADDRESS	0x0052
 
+/*
+ * Synthetic debugger MSRs (TLFS "Synthetic Debugging"): KVM keeps their
+ * names in its private hyperv.h, so they are spelled out here.
+ */
+#define KVM_VSM_HV_MSR_SYNDBG_CONTROL		0x400000F1
+#define KVM_VSM_HV_MSR_SYNDBG_PENDING_BUFFER	0x400000F5
+
 /* Status codes (TLFS appendix). */
 #ifndef HV_STATUS_SUCCESS
 #define HV_STATUS_SUCCESS			0
