@@ -206,7 +206,7 @@ static inline void *kvm_vsm_xa_insert_once(struct xarray *xa,
  *   handlers:   enable.c, registers.c, switch.c, interrupt.c
  *   shared:     entry.c (next-entry completions), then decode.c,
  *               lookup.c, context.c, then ring.c
- *   base:       symbols.c, vendor.c, compat.h, tlfs.h
+ *   base:       symbols.c, vendor.c, compat.h, kvm_fns.h, tlfs.h
  */
 
 /* ---- surface ---- */
