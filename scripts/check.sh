@@ -5,7 +5,8 @@
 #  2. static checks (scripts/lint.sh)
 #  3. build the Debian package and install it on the host and in each build
 #     root: DKMS builds kvm-vsm for every kernel under test there
-#  4. build-only kernels (sid, experimental): make module, W=1, -Werror
+#  4. build-only kernels (sid, experimental): the package installed in the
+#     sid root, DKMS builds it there (W=1, -Werror)
 #  5. per stock kernel: build the tests against its linux-source, make the
 #     initramfs, boot it under QEMU TCG (nested SVM), collect the results;
 #     the next kernel's image is built while this one's guest runs
@@ -88,20 +89,34 @@ cat "$LOGS/dkms.txt"
 tally "$LOGS/dkms.txt"
 t_prep=$(($(date +%s) - t0))
 
-# Build-only kernels, in the background while the first guest runs.
+# Build-only kernels, in the background while the first guest runs: the
+# package installed in their root as on a sid machine, where DKMS builds
+# it (W=1 from dkms.conf, -Werror from Kbuild) for each kernel with headers.
 (
+	rroots=$(echo "$builds" | awk 'NF { print $2 }' | sort -u)
 	echo "$builds" | while read -r abi r rel; do
 		[ -n "$abi" ] || continue
-		log=$LOGS/build-only-$abi.log
+		scripts/kernels.sh headers "$abi" "$r" "$rel" \
+			> "$LOGS/build-only-$abi.log" 2>&1 < /dev/null || true
+	done
+	for r in $rroots; do
+		scripts/kernels.sh in-root "$r" dpkg -i "$deb" \
+			> "$LOGS/dkms-install-$r.log" 2>&1 < /dev/null || true
+	done
+	echo "$builds" | while read -r abi r rel; do
+		[ -n "$abi" ] || continue
 		[ "$rel" = - ] && rel=""
-		if scripts/kernels.sh headers "$abi" "$r" "${rel:--}" > "$log" 2>&1 < /dev/null &&
-			scripts/kernels.sh in-root "$r" make -s -C "$TOP" module KVER="$abi" >> "$log" 2>&1 < /dev/null; then
-			report 0 "build: $abi ($r${rel:+ $rel}), W=1 -Werror"
+		what="build: $abi ($r${rel:+ $rel}), DKMS, W=1 -Werror"
+		if scripts/kernels.sh in-root "$r" sh -c \
+			"dkms status -m kvm-vsm -k '$abi' | grep -q ': installed'" \
+			> /dev/null 2>&1 < /dev/null; then
+			report 0 "$what"
 		else
-			report 1 "build: $abi ($r${rel:+ $rel}), W=1 -Werror" "$log"
+			cat "$LOGS/dkms-install-$r.log" >> "$LOGS/build-only-$abi.log"
+			report 1 "$what" "$LOGS/build-only-$abi.log"
 		fi
-	done > "$LOGS/build-only.txt"
-) &
+	done
+) > "$LOGS/build-only.txt" &
 build_only=$!
 
 image() {	# image <abi>: build its initramfs; the status goes to a file
