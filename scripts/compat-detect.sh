@@ -55,7 +55,9 @@ has_export kvm_set_msr && printf ' -DKVM_VSM_HAVE_KVM_SET_MSR'
 # struct kvm_vcpu_hv, KVM's per-vCPU Hyper-V state, is in the headers
 # (later private to arch/x86/kvm/hyperv.h).
 has_text $kvm_host '^struct kvm_vcpu_hv \{' && printf ' -DKVM_VSM_HAVE_KVM_VCPU_HV'
-# kvm_vcpu_kick() became an inline around __kvm_vcpu_kick(vcpu, wait).
+# kvm_vcpu_kick() became an inline around __kvm_vcpu_kick(vcpu, wait):
+# every kick enters the latter, which is what is hooked then.
 has_text include/linux/kvm_host.h 'void __kvm_vcpu_kick\(' &&
+	has_text include/linux/kvm_host.h 'static inline void kvm_vcpu_kick\(' &&
 	printf ' -DKVM_VSM_HAVE___KVM_VCPU_KICK'
 echo

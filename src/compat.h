@@ -77,12 +77,19 @@ static inline void kvm_vsm_vcpu_kick(struct kvm_vcpu *vcpu)
  * is an inline reading cr4_guest_rsvd_bits, which then also holds the
  * bits KVM itself does not support (kvm_vcpu_after_set_cpuid()).
  */
+#ifndef KVM_VSM_HAVE_KVM_IS_VALID_CR4_FN
+extern const u64 *kvm_vsm_kvm_cr4_reserved_bits;	/* symbols.c */
+#endif
+
 static inline bool kvm_vsm_cr4_valid(struct kvm_vcpu *vcpu, unsigned long cr4)
 {
 #ifdef KVM_VSM_HAVE_KVM_IS_VALID_CR4_FN
 	return kvm_vsm_call(__kvm_is_valid_cr4)(vcpu, cr4);
 #else
-	return !(cr4 & vcpu->arch.cr4_guest_rsvd_bits);
+	u64 host = kvm_vsm_kvm_cr4_reserved_bits ?
+		   READ_ONCE(*kvm_vsm_kvm_cr4_reserved_bits) : 0;
+
+	return !(cr4 & (vcpu->arch.cr4_guest_rsvd_bits | host));
 #endif
 }
 
@@ -176,15 +183,28 @@ struct kvm_vcpu_hv {
 };
 #endif
 
-/* KVM's Hyper-V state of @vcpu, NULL when the guest has none. */
+/*
+ * KVM's Hyper-V state of @vcpu, NULL when the guest has none, or when it
+ * is not laid out as this build expects (KVM_VSM_ATTACH_VCPU refuses such
+ * a vCPU; this only keeps a guest's hypercall from reading a wrong field).
+ */
 static inline struct kvm_vcpu_hv *kvm_vsm_hv(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu_hv *hv = vcpu->arch.hyperv;
+	struct kvm_vcpu_hv *hv = smp_load_acquire(&vcpu->arch.hyperv);
 
-	if (hv && WARN_ONCE(hv->vcpu != vcpu,
-			    "kvm-vsm: unknown struct kvm_vcpu_hv layout\n"))
+	if (hv && unlikely(READ_ONCE(hv->vcpu) != vcpu)) {
+		pr_err_once("kvm-vsm: unknown struct kvm_vcpu_hv layout\n");
 		return NULL;
+	}
 	return hv;
+}
+
+/* Does KVM's Hyper-V state of @vcpu, if any, match this build? */
+static inline bool kvm_vsm_hv_layout_ok(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_hv *hv = smp_load_acquire(&vcpu->arch.hyperv);
+
+	return !hv || kvm_vsm_hv(vcpu);
 }
 
 /*

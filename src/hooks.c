@@ -125,7 +125,7 @@ static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
 		else if (kvm_vsm_hook_is(ip, HOOK_MAKE_SPTE))
 			atomic64_inc(&part->spte_builds);
 		else if (kvm_vsm_hook_is(ip, HOOK_HV_SET_MSR) &&
-			 !regs_get_kernel_argument(regs, 3))	/* guest write */
+			 !(u8)regs_get_kernel_argument(regs, 3))	/* guest write */
 			kvm_vsm_hv_msr_written(part, vcpu,
 					       regs_get_kernel_argument(regs, 1));
 	}
@@ -188,7 +188,7 @@ static int kvm_vsm_hooks_install(void)
 
 	for (i = 0; i < NR_HOOKS; i++) {
 		/* ftrace_set_filter_ip() finds the fentry site itself. */
-		addr = kvm_vsm_kvm_symbol(kvm_vsm_hook_names[i]);
+		addr = kvm_vsm_kvm_symbol(kvm_vsm_hook_names[i], STT_FUNC);
 		kvm_vsm_hook_ip[i] = addr;
 		if (!addr) {
 			pr_err_ratelimited("kvm-vsm: %s in kvm.ko cannot be traced\n",

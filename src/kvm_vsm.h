@@ -343,7 +343,7 @@ int kvm_vsm_vendor(void);
 
 /* symbols.c: kvm.ko symbols that are not exported. */
 int kvm_vsm_symbols_init(void);
-unsigned long kvm_vsm_kvm_symbol(const char *name);
+unsigned long kvm_vsm_kvm_symbol(const char *name, int type);
 extern const struct file_operations *kvm_vsm_kvm_vcpu_fops;
 extern struct kvm_x86_ops *kvm_vsm_kvm_x86_ops;
 bool kvm_vsm_callable(const void *fn);

@@ -22,6 +22,9 @@
 
 const struct file_operations *kvm_vsm_kvm_vcpu_fops;
 struct kvm_x86_ops *kvm_vsm_kvm_x86_ops;
+#ifndef KVM_VSM_HAVE_KVM_IS_VALID_CR4_FN
+const u64 *kvm_vsm_kvm_cr4_reserved_bits __ro_after_init;
+#endif
 
 static struct module *kvm_vsm_kvm_mod __ro_after_init;
 
@@ -32,10 +35,13 @@ static struct module *kvm_vsm_kvm_mod __ro_after_init;
  */
 static struct module *kvm_vsm_find_kvm_module(void)
 {
+	struct kset *kset = THIS_MODULE->mkobj.kobj.kset;
 	struct module *mod;
 	struct kobject *kobj;
 
-	kobj = kset_find_obj(THIS_MODULE->mkobj.kobj.kset, "kvm");
+	if (!kset)	/* no sysfs */
+		return NULL;
+	kobj = kset_find_obj(kset, "kvm");
 	if (!kobj)
 		return NULL;
 	mod = container_of(kobj, struct module_kobject, kobj)->mod;
@@ -45,7 +51,8 @@ static struct module *kvm_vsm_find_kvm_module(void)
 	return mod;
 }
 
-unsigned long kvm_vsm_kvm_symbol(const char *name)
+/* @name of ELF type @type (STT_FUNC, STT_OBJECT) in kvm.ko, or 0. */
+unsigned long kvm_vsm_kvm_symbol(const char *name, int type)
 {
 	struct module *kvm = kvm_vsm_kvm_mod;
 	struct mod_kallsyms *ks;
@@ -62,6 +69,7 @@ unsigned long kvm_vsm_kvm_symbol(const char *name)
 		const Elf_Sym *sym = &ks->symtab[i];
 
 		if (sym->st_shndx != SHN_UNDEF &&
+		    ELF_ST_TYPE(sym->st_info) == type &&
 		    !strcmp(ks->strtab + sym->st_name, name)) {
 			addr = sym->st_value;
 			break;
@@ -127,7 +135,7 @@ static int kvm_vsm_kvm_fns_init(void)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(fns); i++) {
-		addr = kvm_vsm_kvm_symbol(fns[i].name);
+		addr = kvm_vsm_kvm_symbol(fns[i].name, STT_FUNC);
 		if (!addr) {
 			pr_err("kvm-vsm: kvm.ko has no %s\n", fns[i].proto);
 			return -ENOENT;
@@ -156,11 +164,20 @@ int kvm_vsm_symbols_init(void)
 		pr_err("kvm-vsm: cannot find the kvm module\n");
 		return -ENOENT;
 	}
-	kvm_vsm_kvm_vcpu_fops = (void *)kvm_vsm_kvm_symbol("kvm_vcpu_fops");
-	kvm_vsm_kvm_x86_ops = (void *)kvm_vsm_kvm_symbol("kvm_x86_ops");
+	kvm_vsm_kvm_vcpu_fops = (void *)kvm_vsm_kvm_symbol("kvm_vcpu_fops", STT_OBJECT);
+	kvm_vsm_kvm_x86_ops = (void *)kvm_vsm_kvm_symbol("kvm_x86_ops", STT_OBJECT);
 	if (!kvm_vsm_kvm_vcpu_fops || !kvm_vsm_kvm_x86_ops) {
 		pr_err("kvm-vsm: cannot find kvm_vcpu_fops/kvm_x86_ops in kvm.ko\n");
 		return -ENOENT;
 	}
+#ifndef KVM_VSM_HAVE_KVM_IS_VALID_CR4_FN
+	/*
+	 * Without __kvm_is_valid_cr4() KVM folds the CR4 bits it cannot run
+	 * into each vCPU's cr4_guest_rsvd_bits. A kernel that still keeps
+	 * them apart (a global cr4_reserved_bits) has them checked too.
+	 */
+	kvm_vsm_kvm_cr4_reserved_bits =
+		(void *)kvm_vsm_kvm_symbol("cr4_reserved_bits", STT_OBJECT);
+#endif
 	return kvm_vsm_kvm_fns_init();
 }

@@ -123,6 +123,9 @@ int kvm_vsm_attach_vcpu(struct kvm_vsm_partition *part,
 	r = -EINVAL;
 	if (vcpu->kvm != vtl->kvm)
 		goto out_unlock;
+	r = -EOPNOTSUPP;	/* kernels where that struct is private */
+	if (!kvm_vsm_hv_layout_ok(vcpu))
+		goto out_unlock;
 	r = kvm_vsm_vp_fpu_check(part, arg->vtl, vcpu);
 	if (r)
 		goto out_unlock;
