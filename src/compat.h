@@ -190,6 +190,7 @@ struct kvm_vcpu_hv {
  */
 static inline struct kvm_vcpu_hv *kvm_vsm_hv(struct kvm_vcpu *vcpu)
 {
+	/* Pairs with the release that publishes it (kvm_hv_vcpu_init()). */
 	struct kvm_vcpu_hv *hv = smp_load_acquire(&vcpu->arch.hyperv);
 
 	if (hv && unlikely(READ_ONCE(hv->vcpu) != vcpu)) {
@@ -202,6 +203,7 @@ static inline struct kvm_vcpu_hv *kvm_vsm_hv(struct kvm_vcpu *vcpu)
 /* Does KVM's Hyper-V state of @vcpu, if any, match this build? */
 static inline bool kvm_vsm_hv_layout_ok(struct kvm_vcpu *vcpu)
 {
+	/* As in kvm_vsm_hv(). */
 	struct kvm_vcpu_hv *hv = smp_load_acquire(&vcpu->arch.hyperv);
 
 	return !hv || kvm_vsm_hv(vcpu);
