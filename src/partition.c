@@ -123,11 +123,12 @@ static int kvm_vsm_irq_exit_to_user(struct kvm_vsm_partition *part,
  * kvm_vsm_vcpu_kicked()'s KVM_REQ_HV_EXIT? KVM copies the vCPU's last
  * SynIC/SynDbg exit (or an empty one, type 0) into the kvm_run for that
  * request, and makes such requests itself only on a guest write to one of
- * those MSRs: with none during this KVM_RUN (@writes unchanged) the exit
- * is ours alone and the VMM never sees it; with one, it may be KVM's too,
- * and goes to the VMM, which asked for SynIC exits. A request of ours that
- * KVM_RUN left pending (it ended for a signal first) is taken back, so no
- * later KVM_RUN ends for it.
+ * the SynIC/SynDbg MSRs that exit: with none during this KVM_RUN (@writes,
+ * their count, unchanged) or none ever (type 0) the exit is ours alone and
+ * the VMM never sees it; otherwise it may be KVM's too, and goes to the
+ * VMM, which asked for SynIC exits. A request of ours that KVM_RUN left
+ * pending (it ended for a signal first) is taken back, so no later
+ * KVM_RUN ends for it.
  */
 static bool kvm_vsm_kick_exit(struct kvm_vsm_partition *part,
 			      struct kvm_vsm_vpstate *st, u32 vp, u32 ran,
