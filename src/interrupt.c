@@ -33,21 +33,29 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 		return;
 	part = vtl->part;
 	st = xa_load(&part->vpstates, vcpu->vcpu_idx);
-	if (!st)
-		return;
-	active = READ_ONCE(st->active_vtl);
-	if (active > vtl->vtl || !(READ_ONCE(st->enabled_vtls) & BIT(vtl->vtl)))
+	if (!st || !(READ_ONCE(st->enabled_vtls) & BIT(vtl->vtl)))
 		return;
 	/*
-	 * Kicked while it runs: KVM delivers, unless the VTL has IF clear
-	 * and returns first. Then the interrupt must bring it straight back,
-	 * so KVM_VSM_RUN_VP looks again after the VtlReturn.
+	 * The bit first, then the active VTL. RUN_VP switches (active_vtl)
+	 * before it sets in_run and looks at the bits: a switch to a lower
+	 * VTL that this read misses finds the bit there. Read the other way
+	 * round, a kick that raced a return left the bit set under a running
+	 * lower VTL, and every later kick of this VTL stopped here (a VTL0 in
+	 * cli; hlt then slept for good).
+	 *
+	 * Already set: a kick before this one either ends the lower VTL's
+	 * run or is seen by RUN_VP before its next KVM_RUN.
 	 */
-	if (active == vtl->vtl) {
-		set_bit(vtl->vtl, &st->irq_kicked);
-		return;
-	}
 	if (test_and_set_bit(vtl->vtl, &st->irq_kicked))
+		return;
+	smp_mb__after_atomic();	/* the bit, then active_vtl; RUN_VP's smp_mb() */
+	active = READ_ONCE(st->active_vtl);
+	/*
+	 * It runs (KVM delivers, unless it returns first with IF clear:
+	 * then the bit brings it straight back), or a higher VTL does (the
+	 * bit is looked at when that one returns).
+	 */
+	if (active >= vtl->vtl)
 		return;
 	/*
 	 * Only a lower VTL that KVM_VSM_RUN_VP runs is ended for this: a VMM
@@ -55,7 +63,6 @@ void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu)
 	 * no VTL semantics). RUN_VP sets in_run, then looks at irq_kicked
 	 * again before KVM_RUN, so a kick between the two is not missed.
 	 */
-	smp_mb__after_atomic();
 	if (!READ_ONCE(st->in_run))
 		return;
 	lower = kvm_vsm_vp_vcpu(part, active, vcpu->vcpu_idx);

@@ -56,7 +56,7 @@ static inline u64 vsm_rflags(void)
 }
 
 enum { CMD_NONE, CMD_ARM_TIMER, CMD_SPIN_ON_TIMER, CMD_IPI, CMD_RETURN_PENDING,
-	CMD_RETURN_PENDING_EXIT };
+	CMD_RETURN_PENDING_EXIT, CMD_ARM_PERIODIC, CMD_STOP_TIMER };
 
 /* VTL1 writes here to exit to userspace (KVM_EXIT_IO): no device there. */
 #define VTL1_EXIT_PORT		0x5b
@@ -93,6 +93,8 @@ static void timer_arm(u8 vec, u32 count)
 	x2apic_write_reg(VSM_APIC_TMICT, count);
 }
 
+#define VSM_APIC_LVT_TIMER_PERIODIC	BIT(17)
+
 /* Each entry into VTL1 through vtl1_gate(). */
 static void vtl1_gate_entry(u64 vp, u64 *regs)
 {
@@ -108,6 +110,15 @@ static void vtl1_gate_entry(u64 vp, u64 *regs)
 		switch (READ_ONCE(g_cmd[vp])) {
 		case CMD_ARM_TIMER:
 			timer_arm(VEC_VTL1_TIMER, g_arg[vp]);
+			break;
+		case CMD_ARM_PERIODIC:
+			x2apic_write_reg(VSM_APIC_LVTT,
+					 VEC_VTL1_TIMER | VSM_APIC_LVT_TIMER_PERIODIC);
+			x2apic_write_reg(VSM_APIC_TMICT, g_arg[vp]);
+			break;
+		case CMD_STOP_TIMER:
+			/* A tick still pending brings us back before VTL0 runs. */
+			x2apic_write_reg(VSM_APIC_TMICT, 0);
 			break;
 		case CMD_SPIN_ON_TIMER:
 			/* Run long enough for VTL0's timer to fire meanwhile. */
@@ -226,21 +237,29 @@ static void timers_guest(u64 vp)
 	GUEST_ASSERT(spins < SPIN_MAX);
 	GUEST_ASSERT_EQ(*vtl0_timer, 1);
 
-	/* 3: halted with IF clear, only VTL1's interrupt can end the HLT. */
+	/*
+	 * 3: halted with IF clear, only VTL1's interrupt can end the HLT.
+	 * Its timer is periodic: a tick may come before VTL0 reaches the
+	 * HLT (it is taken by VTL1 on the way, and nothing would wake VTL0
+	 * after it), the next one ends the HLT.
+	 */
 	asm volatile("cli" ::: "memory");
-	vtl_cmd(vp, CMD_ARM_TIMER, 1000000);
+	vtl_cmd(vp, CMD_ARM_PERIODIC, 1000000);
 	asm volatile("hlt" ::: "memory");
-	GUEST_ASSERT_EQ(*vtl1_timer, 3);
-	GUEST_ASSERT_EQ(g_reason[vp][2], 2);	/* test 2's was taken inside */
+	vtl_cmd(vp, CMD_STOP_TIMER, 0);
+	GUEST_ASSERT(*vtl1_timer >= 3);
+	GUEST_ASSERT(g_reason[vp][2] >= 2);	/* test 2's was taken inside */
 	GUEST_ASSERT_EQ(g_cnt[1][vp][VEC_VTL0_TIMER - VEC_BASE], 0);
 
 	/*
 	 * 4: VTL1 returns with its interrupt pending (its IF was clear):
 	 * it comes straight back (entry reason 2) before VTL0 goes on.
 	 */
+	n = *vtl1_timer;
+	i = g_reason[vp][2];
 	vtl_cmd(vp, CMD_RETURN_PENDING, 1000);
-	GUEST_ASSERT_EQ(*vtl1_timer, 4);
-	GUEST_ASSERT_EQ(g_reason[vp][2], 3);
+	GUEST_ASSERT_EQ(*vtl1_timer, n + 1);
+	GUEST_ASSERT_EQ(g_reason[vp][2], i + 1);
 	GUEST_DONE();
 }
 
@@ -308,8 +327,11 @@ TEST_F_TIMEOUT(vtl_irq, timers_userspace_mode, IRQ_TIMEOUT)
 	ASSERT_EQ(0, kvmvsm_set_run_mode(p.part, KVM_VSM_RUN_MODE_USERSPACE));
 	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
 	ASSERT_EQ(UCALL_DONE, vtl_run_vp0(&p, &ring, &sw));
-	/* Tests 1, 3 and 4 of the guest; test 2's interrupt stayed in VTL1. */
-	EXPECT_EQ(3, sw.irqs);
+	/*
+	 * Tests 1, 3 and 4 of the guest; test 2's interrupt stayed in VTL1.
+	 * Test 3's periodic timer may add ticks that land before the HLT.
+	 */
+	EXPECT_LE(3, sw.irqs);
 	EXPECT_EQ(NULL, kvmvsm_ring_peek(&ring));
 	kvmvsm_ring_unmap(&ring);
 	vtl_pair_destroy(&p);
