@@ -6,14 +6,11 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 scripts/setup-deps.sh
-for abi in $(scripts/kernels.sh list); do
-	scripts/kernels.sh prepare "$abi" > /dev/null
-	if ! ls /lib/modules/"$abi"/updates/dkms/kvm-vsm.ko* > /dev/null 2>&1; then
-		make -s tools
-		dpkg -i "$(scripts/mkdeb.sh)" > build/bench-dkms.log 2>&1
-	fi
-	initrd=$(scripts/guest-image.sh "$abi")
+scripts/kernels.sh list | while read -r abi root rel; do
+	scripts/kernels.sh prepare "$abi" "$root" "$rel" > /dev/null < /dev/null
+	scripts/dkms-ensure.sh "$abi" "$root" > build/bench-dkms.log 2>&1 < /dev/null
+	initrd=$(scripts/guest-image.sh "$abi" < /dev/null)
 	echo "== $abi"
-	scripts/run-guest.sh "$abi" "$initrd" kvmvsm.mode=bench |
+	scripts/run-guest.sh "$abi" "$initrd" kvmvsm.mode=bench < /dev/null |
 		grep -E '^(BENCH|KVMVSM: bench)|Assertion|Oops|BUG'
 done

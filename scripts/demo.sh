@@ -7,13 +7,17 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 scripts/setup-deps.sh
-abi=${KVM_VSM_DEMO_KERNEL:-$(scripts/kernels.sh list | tail -n 1)}
-scripts/kernels.sh prepare "$abi" > /dev/null
-if ! ls /lib/modules/"$abi"/updates/dkms/kvm-vsm.ko* > /dev/null 2>&1; then
-	make -s tools
-	dpkg -i "$(scripts/mkdeb.sh)" > build/demo-dkms.log 2>&1 ||
-		{ cat build/demo-dkms.log; exit 1; }
+# The newest kernel under test, or the one KVM_VSM_DEMO_KERNEL names.
+set -- $(scripts/kernels.sh list | if [ -n "${KVM_VSM_DEMO_KERNEL:-}" ]; then
+	awk -v k="$KVM_VSM_DEMO_KERNEL" '$1 == k'; else tail -n 1; fi)
+if [ $# -ne 3 ]; then
+	echo "demo: ${KVM_VSM_DEMO_KERNEL:-no kernel} is not a kernel under test (scripts/kernels.sh list)" >&2
+	exit 1
 fi
+abi=$1
+scripts/kernels.sh prepare "$abi" "$2" "$3" > /dev/null
+scripts/dkms-ensure.sh "$abi" "$2" > build/demo-dkms.log 2>&1 ||
+	{ cat build/demo-dkms.log; exit 1; }
 initrd=$(scripts/guest-image.sh "$abi")
 echo "== booting $abi under QEMU TCG (-cpu max: nested SVM + NPT)"
 scripts/run-guest.sh "$abi" "$initrd" kvmvsm.mode=demo |
