@@ -39,13 +39,13 @@ report() {	# report <status> <what> [log]: one ok/not ok line
 
 scripts/setup-deps.sh
 # The build roots, both at once (network and disk bound).
-roots=$(for s in $(scripts/kernels.sh list-roots); do echo "$s"; done)
-for r in $roots; do
+pids=""
+for r in $(scripts/kernels.sh list-roots); do
 	scripts/chroot.sh ensure "$r" > "$LOGS/chroot-$r.log" 2>&1 &
+	pids="$pids $!"
 done
-wait
-for r in $roots; do
-	scripts/chroot.sh ensure "$r" > /dev/null
+for p in $pids; do
+	wait "$p" || { cat "$LOGS"/chroot-*.log >&2; exit 1; }
 done
 scripts/kernels.sh update > "$LOGS/apt-update.log" 2>&1
 t_setup=$(($(date +%s) - t0))

@@ -195,7 +195,7 @@ static inline struct kvm_vcpu_hv *kvm_vsm_hv(struct kvm_vcpu *vcpu)
 
 	if (hv && unlikely(READ_ONCE(hv->vcpu) != vcpu)) {
 		pr_err_once("kvm-vsm: unknown struct kvm_vcpu_hv layout\n");
-		return NULL;
+		return ERR_PTR(-EOPNOTSUPP);
 	}
 	return hv;
 }
@@ -203,10 +203,15 @@ static inline struct kvm_vcpu_hv *kvm_vsm_hv(struct kvm_vcpu *vcpu)
 /* Does KVM's Hyper-V state of @vcpu, if any, match this build? */
 static inline bool kvm_vsm_hv_layout_ok(struct kvm_vcpu *vcpu)
 {
-	/* As in kvm_vsm_hv(). */
-	struct kvm_vcpu_hv *hv = smp_load_acquire(&vcpu->arch.hyperv);
+	return !IS_ERR(kvm_vsm_hv(vcpu));
+}
 
-	return !hv || kvm_vsm_hv(vcpu);
+/* The same, NULL when there is none or it is not laid out as expected. */
+static inline struct kvm_vcpu_hv *kvm_vsm_hv_get(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_hv *hv = kvm_vsm_hv(vcpu);
+
+	return IS_ERR(hv) ? NULL : hv;
 }
 
 /*
@@ -216,7 +221,7 @@ static inline bool kvm_vsm_hv_layout_ok(struct kvm_vcpu *vcpu)
  */
 static inline u32 kvm_vsm_hv_features_ebx(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu_hv *hv = kvm_vsm_hv(vcpu);
+	struct kvm_vcpu_hv *hv = kvm_vsm_hv_get(vcpu);
 #ifndef KVM_VSM_HAVE_KVM_VCPU_HV
 	struct kvm_cpuid_entry2 *e;
 	int i;

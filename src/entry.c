@@ -19,7 +19,7 @@ static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu);
 /* The VP assist page of @vcpu's VTL, or 0 when the guest has none. */
 static gpa_t kvm_vsm_assist_gpa(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu_hv *hv = kvm_vsm_hv(vcpu);
+	struct kvm_vcpu_hv *hv = kvm_vsm_hv_get(vcpu);
 
 	if (!hv || !(hv->hv_vapic & HV_VP_ASSIST_ENABLE))
 		return 0;

@@ -136,6 +136,7 @@ static bool kvm_vsm_kick_exit(struct kvm_vsm_partition *part,
 {
 	struct kvm_run *run = vcpu->run;
 	struct kvm_vcpu *other;
+	bool kvm_wrote;
 
 	if (!xchg(&st->kick_exit, false))
 		return false;
@@ -155,13 +156,13 @@ static bool kvm_vsm_kick_exit(struct kvm_vsm_partition *part,
 	 * is ours unless such a write happened in this KVM_RUN: then both
 	 * wanted the exit, and the VMM gets KVM's.
 	 */
+	kvm_wrote = atomic_read(&st->hv_exit_msr_writes) != writes;
 	if (!r && run->exit_reason == KVM_EXIT_HYPERV &&
 	    (!run->hyperv.type ||
-	     ((run->hyperv.type == KVM_EXIT_HYPERV_SYNIC ||
-	       run->hyperv.type == KVM_EXIT_HYPERV_SYNDBG) &&
-	      atomic_read(&st->hv_exit_msr_writes) == writes)))
+	     (!kvm_wrote && (run->hyperv.type == KVM_EXIT_HYPERV_SYNIC ||
+			     run->hyperv.type == KVM_EXIT_HYPERV_SYNDBG))))
 		return true;
-	if (atomic_read(&st->hv_exit_msr_writes) != writes)
+	if (kvm_wrote)	/* KVM's own request may still be due */
 		return false;
 	/* Ended for something else first (a VtlCall, a signal, an exit). */
 	kvm_clear_request(KVM_REQ_HV_EXIT, vcpu);
