@@ -154,6 +154,8 @@ struct kvm_vsm_partition {
 	atomic64_t page_faults;
 	atomic64_t spte_builds;
 	atomic64_t hv_msr_writes;
+	atomic64_t memory_intercepts;
+	/* Memory protection (perm.c): filled in by perm.c's owner. */
 };
 
 /* uapi reserved fields must be zero (else -EINVAL, the ABI can grow). */
@@ -203,9 +205,10 @@ static inline void *kvm_vsm_xa_insert_once(struct xarray *xa,
  *   surface:    main.c, device.c, partition.c (ioctls, run path), vtl.c
  *               (attach/detach), hooks.c (entries from kvm.ko)
  *   dispatcher: hypercall.c
- *   handlers:   enable.c, registers.c, switch.c, interrupt.c
+ *   handlers:   enable.c, registers.c, switch.c, interrupt.c,
+ *               protection.c, intercept.c
  *   shared:     entry.c (next-entry completions), then decode.c,
- *               lookup.c, context.c, then ring.c
+ *               lookup.c, context.c, mmu.c, perm.c, then ring.c
  *   base:       symbols.c, vendor.c, compat.h, kvm_fns.h, tlfs.h
  */
 
@@ -266,6 +269,25 @@ int kvm_vsm_vtl_switch(struct kvm_vsm_partition *part,
 int kvm_vsm_set_active_vtl(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_active_vtl *arg);
 
+/*
+ * protection.c: HvCallModifyVtlProtectionMask, KVM_VSM_SET_PROTECTION and
+ * KVM_VSM_GET_PROTECTION.
+ */
+int kvm_vsm_modify_vtl_protection(struct kvm_vsm_hc *hc, u64 *result);
+int kvm_vsm_set_protection(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_protection *arg);
+int kvm_vsm_get_protection(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_protection *arg);
+
+/*
+ * intercept.c: an access by @vcpu (VTL @vtl) that its protections deny,
+ * in place of kvm_mmu_page_fault() (same return convention). Delivered to
+ * the next higher VTL the TLFS way, or to the VMM as a ring record.
+ */
+int kvm_vsm_mem_intercept(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
+			  gpa_t gpa, u64 error_code, u8 access, void *insn,
+			  int insn_len);
+
 /* interrupt.c: a higher VTL's interrupt preempts a lower VTL. */
 void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu);	/* from the kick hooks */
 bool kvm_vsm_irq_kicked_above(struct kvm_vsm_vpstate *st);
@@ -310,6 +332,26 @@ struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp);
 bool kvm_vsm_vp_by_hv_index(struct kvm_vsm_partition *part,
 			    struct kvm_vcpu *caller, u32 vp_index, u32 *vp);
 u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
+
+/*
+ * perm.c: per target VTL (the one restricted), the KVM_VSM_PROT_* mask of
+ * every 4 KiB frame: its own, or the default of VsmPartitionConfig.
+ * Readers are lock-free (the fault path, any context, under RCU or SRCU).
+ */
+int kvm_vsm_perm_init(struct kvm_vsm_partition *part);
+void kvm_vsm_perm_free(struct kvm_vsm_partition *part);
+u8 kvm_vsm_perm_get(struct kvm_vsm_partition *part, u8 vtl, gfn_t gfn);
+bool kvm_vsm_perm_active(struct kvm_vsm_partition *part, u8 vtl);
+bool kvm_vsm_perm_range_restricted(struct kvm_vsm_partition *part, u8 vtl,
+				   gfn_t gfn, u64 n);
+
+/*
+ * mmu.c: enforcement in the target VTL's own VM. Before a frame's mask
+ * tightens, no huge mapping may cover it (split); after, every vCPU of
+ * that VM sees the new mask (zap + remote TLB flush) before returning.
+ */
+int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
+void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
 
 /* context.c: guest-supplied register state, checked as KVM checks the guest's. */
 bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,

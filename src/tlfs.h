@@ -184,6 +184,28 @@ struct tlfs_register_assoc {
 /* VsmPartitionConfig bits 12:0 (openvmm's list; bits 0-9 in the TLFS). */
 #define HV_VSM_PARTITION_CONFIG_VALID	GENMASK_ULL(12, 0)
 
+/* VsmPartitionConfig: protection of the VTLs below. */
+#define HV_VSM_CONFIG_ENABLE_VTL_PROTECTION	BIT_ULL(0)
+#define HV_VSM_CONFIG_DEFAULT_MASK_SHIFT	1
+#define HV_VSM_CONFIG_DEFAULT_MASK		GENMASK_ULL(4, 1)
+
+/* HvCallModifyVtlProtectionMask (0x000C, rep): header, then u64 GPA numbers. */
+#define HV_MAP_GPA_READABLE		BIT(0)
+#define HV_MAP_GPA_WRITABLE		BIT(1)
+#define HV_MAP_GPA_KERNEL_EXECUTABLE	BIT(2)
+#define HV_MAP_GPA_USER_EXECUTABLE	BIT(3)
+#define HV_MAP_GPA_PERMISSIONS_MASK	0xfu
+
+struct tlfs_modify_vtl_protection_mask {
+	u64 partition_id;
+	u32 map_flags;
+	u8 input_vtl;		/* HV_INPUT_VTL */
+	u8 reserved[3];
+} __packed;
+
+/* SynIC message carrying a secure memory intercept, on SINT0. */
+#define HVMSG_GPA_INTERCEPT		0x80000001
+
 /* VsmVpSecureConfigVtlN. */
 #define HV_VSM_SECURE_CONFIG_MBEC	BIT_ULL(0)
 #define HV_VSM_SECURE_CONFIG_TLB_LOCKED	BIT_ULL(1)
@@ -195,6 +217,7 @@ struct tlfs_register_assoc {
 
 #define HV_VTL_ENTRY_VTL_CALL		1
 #define HV_VTL_ENTRY_INTERRUPT		2
+#define HV_VTL_ENTRY_INTERCEPT		3
 
 /* VtlReturn: RAX bit 0 asks for a fast return (RAX/RCX not restored). */
 #define HV_VTL_RETURN_FAST		BIT_ULL(0)

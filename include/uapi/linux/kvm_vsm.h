@@ -21,7 +21,12 @@
  * too (KVM_VSM_EXIT_HYPERV_RING_FULL); nothing waits inside KVM_RUN. A
  * partition is usable only by the process that created it (EPERM).
  */
-#define KVM_VSM_API_VERSION	3
+/*
+ * 4: memory protection (KVM_VSM_SET_PROTECTION, KVM_VSM_GET_PROTECTION,
+ * HvCallModifyVtlProtectionMask in the kernel) and memory intercepts
+ * (KVM_VSM_RECORD_MEMORY_INTERCEPT, KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT).
+ */
+#define KVM_VSM_API_VERSION	4
 
 /* 0xB9 is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define KVMVSMIO		0xB9
@@ -49,6 +54,11 @@
  * AccessVsm, bit 17 AccessVpRegisters (docs/api.md, "Hyper-V CPUID").
  */
 #define KVM_VSM_CAP_HV_PRIVILEGES	4
+/*
+ * Memory protection (KVM_VSM_SET_PROTECTION / KVM_VSM_GET_PROTECTION):
+ * returns the most entries (set) or pages (get) one call accepts.
+ */
+#define KVM_VSM_CAP_PROTECTION	5
 
 /* TLFS architectural limit; VTL0..VTL15. */
 #define KVM_VSM_MAX_VTLS	16
@@ -116,6 +126,13 @@ struct kvm_vsm_attach_vcpu {
 #define KVM_VSM_RUN_MODE_KERNEL		0	/* VTL events handled in-kernel */
 #define KVM_VSM_RUN_MODE_USERSPACE	1	/* VTL events go to the ring */
 
+/*
+ * kvm_vsm_run_mode.flags: in kernel mode, memory intercepts go to the VMM
+ * (KVM_VSM_RECORD_MEMORY_INTERCEPT) instead of to the next higher VTL.
+ * Userspace mode always sends them to the VMM.
+ */
+#define KVM_VSM_RUN_MODE_F_INTERCEPTS_TO_VMM	(1u << 0)
+
 struct kvm_vsm_partition_info {
 	__u32 api_version;	/* KVM_VSM_API_VERSION */
 	__u32 flags;		/* 0 */
@@ -131,7 +148,8 @@ struct kvm_vsm_partition_info {
 	__u64 hv_msr_writes;
 	__u32 enabled_vtl_mask;	/* bit n: VTL n enabled for the partition */
 	__u32 pad;
-	__u64 reserved[7];
+	__u64 memory_intercepts;	/* denied accesses delivered (either way) */
+	__u64 reserved[6];
 };
 
 #define KVM_VSM_GET_PARTITION_INFO \
@@ -139,7 +157,7 @@ struct kvm_vsm_partition_info {
 
 struct kvm_vsm_run_mode {
 	__u32 mode;		/* KVM_VSM_RUN_MODE_* */
-	__u32 flags;		/* must be 0 */
+	__u32 flags;		/* KVM_VSM_RUN_MODE_F_* */
 	__u64 reserved[3];	/* must be 0 */
 };
 
@@ -177,6 +195,60 @@ struct kvm_vsm_active_vtl {
 
 #define KVM_VSM_SET_ACTIVE_VTL	_IOW(KVMVSMIO, 0x19, struct kvm_vsm_active_vtl)
 
+/* ---- Memory protection (docs/api.md, "Memory protection") ------------ */
+
+/*
+ * What VTL @vtl may do with a 4 KiB guest frame: the TLFS's HV_MAP_GPA_*
+ * bits. Without MBEC either execute bit grants execute; both are kept as
+ * set. Valid masks: 0 (no access), or READ with any of WRITE, KX, UX.
+ * Write or execute without read is refused (EINVAL; the guest's call
+ * gets HV_STATUS_INVALID_PARAMETER).
+ */
+#define KVM_VSM_PROT_READ	(1u << 0)	/* HV_MAP_GPA_READABLE */
+#define KVM_VSM_PROT_WRITE	(1u << 1)	/* HV_MAP_GPA_WRITABLE */
+#define KVM_VSM_PROT_KX		(1u << 2)	/* HV_MAP_GPA_KERNEL_EXECUTABLE */
+#define KVM_VSM_PROT_UX		(1u << 3)	/* HV_MAP_GPA_USER_EXECUTABLE */
+#define KVM_VSM_PROT_ALL	0xfu
+/*
+ * Set: drop the page's own mask, so the partition's default applies
+ * (VsmPartitionConfig of the VTL above, or KVM_VSM_PROT_ALL without one).
+ * Get: the page has no mask of its own; the low bits give the default
+ * that applies.
+ */
+#define KVM_VSM_PROT_DEFAULT	(1u << 7)
+
+/* One run of frames given the same mask (count 1: a single page). */
+struct kvm_vsm_prot_entry {
+	__u64 gfn;		/* first 4 KiB frame */
+	__u32 count;		/* frames, >= 1 */
+	__u8 prot;		/* KVM_VSM_PROT_* */
+	__u8 pad[3];		/* must be 0 */
+};
+
+/*
+ * KVM_VSM_SET_PROTECTION: apply @nr entries (user array at @entries) to
+ * the frames of target VTL @vtl, in order. All or nothing: every entry is
+ * checked (frames inside a memslot of that VTL's VM, valid masks) and the
+ * memory it needs allocated before the first is applied. Tightening has
+ * taken effect on every vCPU of that VM when the ioctl returns.
+ *
+ * KVM_VSM_GET_PROTECTION: @nr frames from @gfn, one byte each into the
+ * user array at @entries: the page's own mask, or KVM_VSM_PROT_DEFAULT |
+ * the default that applies. Frames outside memory read as DEFAULT too.
+ */
+struct kvm_vsm_protection {
+	__u32 vtl;		/* target VTL (the one restricted) */
+	__u32 flags;		/* must be 0 */
+	__u32 nr;		/* entries (set) or frames (get) */
+	__u32 pad;		/* must be 0 */
+	__u64 gfn;		/* get: first frame; set: must be 0 */
+	__u64 entries;		/* user pointer */
+	__u64 reserved[4];	/* must be 0 */
+};
+
+#define KVM_VSM_SET_PROTECTION	_IOW(KVMVSMIO, 0x1a, struct kvm_vsm_protection)
+#define KVM_VSM_GET_PROTECTION	_IOW(KVMVSMIO, 0x1b, struct kvm_vsm_protection)
+
 /*
  * Userspace mode: KVM_VSM_RUN_VP returns 0 with exit_reason KVM_EXIT_HYPERV
  * and hyperv.type KVM_VSM_EXIT_HYPERV_VTL when the guest made a VTL call or
@@ -208,6 +280,15 @@ struct kvm_vsm_active_vtl {
  * Consume records and enter again: KVM_VSM_RUN_VP first waits for room.
  */
 #define KVM_VSM_EXIT_HYPERV_RING_FULL	0x56534d03
+/*
+ * A memory intercept for the VMM (userspace mode, or
+ * KVM_VSM_RUN_MODE_F_INTERCEPTS_TO_VMM, or no higher VTL enabled on the
+ * VP): VTL n's access was denied. Nothing was retired: entered again, the
+ * vCPU re-executes the access. hyperv.u.hcall.input is the GPA, params[0]
+ * the seq of its KVM_VSM_RECORD_MEMORY_INTERCEPT record, params[1] the
+ * access (KVM_VSM_ACCESS_*). The record needs no answer.
+ */
+#define KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT	0x56534d04
 
 /* Answer a ring record that has KVM_VSM_RECORD_NEEDS_COMPLETION. */
 struct kvm_vsm_complete {
@@ -256,6 +337,8 @@ struct kvm_vsm_ring_header {
 
 #define KVM_VSM_RECORD_VTL_SWITCH	2	/* userspace mode: VtlCall/VtlReturn */
 
+#define KVM_VSM_RECORD_MEMORY_INTERCEPT	3	/* an access the VTL's protections deny */
+
 #define KVM_VSM_RECORD_NEEDS_COMPLETION	(1u << 0)
 
 struct kvm_vsm_hypercall_record {
@@ -274,6 +357,25 @@ struct kvm_vsm_vtl_switch_record {
 	__u32 fast;		/* VtlReturn: RAX/RCX not to be restored */
 };
 
+/* The TLFS intercept access types. */
+#define KVM_VSM_ACCESS_READ	0
+#define KVM_VSM_ACCESS_WRITE	1
+#define KVM_VSM_ACCESS_EXECUTE	2
+
+#define KVM_VSM_MI_GVA_VALID	(1u << 0)	/* @gva is the faulting address */
+#define KVM_VSM_MI_PAGE_WALK	(1u << 1)	/* the CPU's own page-table walk */
+
+struct kvm_vsm_memory_intercept_record {
+	__u64 gpa;
+	__u64 gva;		/* when KVM_VSM_MI_GVA_VALID */
+	__u64 rip;		/* linear RIP of the access */
+	__u8 access;		/* KVM_VSM_ACCESS_* */
+	__u8 insn_len;		/* 0: unknown (execute, or not decodable) */
+	__u8 prot;		/* the page's effective KVM_VSM_PROT_* */
+	__u8 pad;
+	__u32 flags;		/* KVM_VSM_MI_* */
+};
+
 struct kvm_vsm_ring_record {
 	__u32 type;		/* KVM_VSM_RECORD_* */
 	__u32 flags;		/* KVM_VSM_RECORD_* flags */
@@ -284,6 +386,7 @@ struct kvm_vsm_ring_record {
 	union {
 		struct kvm_vsm_hypercall_record hypercall;
 		struct kvm_vsm_vtl_switch_record vtl_switch;
+		struct kvm_vsm_memory_intercept_record memory;
 		__u8 payload[96];
 	};
 };
