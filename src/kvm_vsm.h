@@ -82,6 +82,8 @@ struct kvm_vsm_vtl {
 	u8 vtl;
 	bool gone;			/* detached: waiters answer as stock KVM */
 	struct xarray vps;		/* vcpu_idx -> struct kvm_vsm_vp */
+	/* mmu.c: 2 MiB region -> the lpage_info array it was counted in. */
+	struct xarray lpage;
 };
 
 /* No VTL switch pending. */
@@ -416,6 +418,11 @@ void kvm_vsm_perm_txn_end(struct kvm_vsm_perm_txn *t);
  */
 int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
 void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
+/* Lazy split of a region restricted in bulk, from the fault hook. */
+bool kvm_vsm_mmu_needs_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
+int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
+void kvm_vsm_mmu_slot_freed(struct kvm_vsm_vtl *vtl,
+			    struct kvm_memory_slot *slot);
 
 /* context.c: guest-supplied register state, checked as KVM checks the guest's. */
 bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,
