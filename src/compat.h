@@ -31,6 +31,7 @@
  * ENDBR there (exported functions keep theirs); the module does not load
  * if one is missing.
  */
+struct x86_exception;
 #define KVM_VSM_FN(name, ret, args)	ret name args;
 #include "kvm_fns.h"
 
@@ -153,6 +154,16 @@ static inline void kvm_vsm_set_rip(struct kvm_vcpu *vcpu, unsigned long rip)
 	vcpu->arch.regs[VCPU_REGS_RIP] = rip;
 #endif
 	kvm_vsm_mark_reg_dirty(vcpu, KVM_VSM_REG_RIP);
+}
+
+/* kvm_rip_read() once RIP is cached (after kvm_get_linear_rip()). */
+static inline unsigned long kvm_vsm_rip(struct kvm_vcpu *vcpu)
+{
+#ifdef KVM_VSM_HAVE_ARCH_RIP
+	return vcpu->arch.rip;
+#else
+	return vcpu->arch.regs[VCPU_REGS_RIP];
+#endif
 }
 
 #ifndef KVM_VSM_HAVE_FD_FILE

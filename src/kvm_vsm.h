@@ -142,6 +142,7 @@ struct kvm_vsm_partition {
 	struct xarray vpstates;		/* VP index -> kvm_vsm_vpstate */
 	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
 	u32 run_mode;
+	u32 run_flags;			/* KVM_VSM_RUN_MODE_F_* */
 	/* Guest-visible VSM state (enable.c, registers.c). */
 	spinlock_t vsm_lock;
 	u16 enabled_vtls;		/* HvCallEnablePartitionVtl; bit 0 always */

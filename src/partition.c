@@ -72,6 +72,7 @@ static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
 	info->page_faults = atomic64_read(&part->page_faults);
 	info->spte_builds = atomic64_read(&part->spte_builds);
 	info->hv_msr_writes = atomic64_read(&part->hv_msr_writes);
+	info->memory_intercepts = atomic64_read(&part->memory_intercepts);
 	return 0;
 }
 
@@ -303,13 +304,18 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 static int kvm_vsm_set_run_mode(struct kvm_vsm_partition *part,
 				struct kvm_vsm_run_mode *arg)
 {
-	if (!kvm_vsm_arg_clean(arg))
+	if ((arg->flags & ~KVM_VSM_RUN_MODE_F_INTERCEPTS_TO_VMM) ||
+	    !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 	if (arg->mode != KVM_VSM_RUN_MODE_KERNEL &&
 	    arg->mode != KVM_VSM_RUN_MODE_USERSPACE)
 		return -EINVAL;
+	/* Userspace mode sends every intercept to the VMM: no choice to make. */
+	if (arg->mode == KVM_VSM_RUN_MODE_USERSPACE && arg->flags)
+		return -EINVAL;
 	mutex_lock(&part->lock);
-	part->run_mode = arg->mode;
+	WRITE_ONCE(part->run_flags, arg->flags);
+	WRITE_ONCE(part->run_mode, arg->mode);
 	mutex_unlock(&part->lock);
 	return 0;
 }
