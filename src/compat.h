@@ -184,13 +184,19 @@ static inline void kvm_vsm_eventfd_signal(struct eventfd_ctx *ctx)
 #ifndef KVM_VSM_HAVE_KVM_VCPU_HV
 /*
  * arch/x86/kvm/hyperv.h: the leading members of struct kvm_vcpu_hv, the
- * same since 4.14 and the only ones kvm-vsm reads there; kvm_vsm_hv()
- * checks the back pointer before any use.
+ * same since 4.14 (with synic's first three: 6.1 to 7.3 alike) and the
+ * only ones kvm-vsm reads there; kvm_vsm_hv() checks the back pointer before any use.
  */
 struct kvm_vcpu_hv {
 	struct kvm_vcpu *vcpu;
 	u32 vp_index;
 	u64 hv_vapic;
+	s64 runtime_offset;
+	struct {			/* struct kvm_vcpu_hv_synic's start */
+		u64 version;
+		u64 control;
+		u64 msg_page;
+	} synic;
 };
 #endif
 

@@ -222,8 +222,12 @@ static long kvm_vsm_run_vp_owned(struct kvm_vsm_partition *part,
 		arg->vtl = st->active_vtl;
 		vtl = part->vtls[arg->vtl];
 		vp = vtl ? xa_load(&vtl->vps, arg->vp) : NULL;
-		if (vp && vp->vcpu_file)
+		if (vp && vp->vcpu_file) {
 			file = get_file(vp->vcpu_file);
+			/* A memory intercept message waits for its SINT0 slot. */
+			if (READ_ONCE(vp->msg_queued))
+				kvm_vsm_arm_entry(vp->vcpu);
+		}
 		mutex_unlock(&part->lock);
 		if (!file)
 			return -ENOENT;
