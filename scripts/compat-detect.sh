@@ -57,6 +57,15 @@ has_export kvm_set_msr && printf ' -DKVM_VSM_HAVE_KVM_SET_MSR'
 has_text $kvm_host '^struct kvm_vcpu_hv \{' && printf ' -DKVM_VSM_HAVE_KVM_VCPU_HV'
 # kvm_vcpu_kick() became an inline around __kvm_vcpu_kick(vcpu, wait):
 # every kick enters the latter, which is what is hooked then.
+# kvm_zap_gfn_range() is exported (6.2; to kvm-amd/kvm-intel only on
+# 7.x, see KVM_INTERNAL_EXPORTS); before, resolved from kvm.ko's symbols.
+has_export kvm_zap_gfn_range && printf ' -DKVM_VSM_HAVE_KVM_ZAP_GFN_RANGE'
+# The MMU's ACC_* bits gained ACC_READ_MASK (bit 0) and moved exec to bit
+# 3 (private arch/x86/kvm/mmu.h); the page role's access field grew with it.
+has_text $kvm_host 'unsigned access:4;' && printf ' -DKVM_VSM_HAVE_ACC_READ'
+# KVM_PRE_FAULT_MEMORY maps guest memory without a page fault (6.11).
+has_text include/linux/kvm_host.h 'kvm_arch_vcpu_pre_fault_memory\(' &&
+	printf ' -DKVM_VSM_HAVE_PRE_FAULT_MEMORY'
 has_text include/linux/kvm_host.h 'void __kvm_vcpu_kick\(' &&
 	has_text include/linux/kvm_host.h 'static inline void kvm_vcpu_kick\(' &&
 	printf ' -DKVM_VSM_HAVE___KVM_VCPU_KICK'

@@ -33,19 +33,43 @@
  */
 struct x86_exception;
 #define KVM_VSM_FN(name, ret, args)	ret name args;
+#define KVM_VSM_FN_LOOKUP(name, ret, args)	ret name args;
 #include "kvm_fns.h"
 
-#ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
+/*
+ * The addresses resolved at load: every KVM_VSM_FN_LOOKUP (not exported
+ * on this kernel), and on kernels with KVM-internal exports every
+ * KVM_VSM_FN too.
+ */
 struct kvm_vsm_kvm_fns {
+#ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
 #define KVM_VSM_FN(name, ret, args)	typeof(name) *name;
+#else
+#define KVM_VSM_FN(name, ret, args)
+#endif
+#define KVM_VSM_FN_LOOKUP(name, ret, args)	typeof(name) *name;
 #include "kvm_fns.h"
 };
 
 extern struct kvm_vsm_kvm_fns kvm_vsm_kvm_fns;
+#ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
 #define kvm_vsm_call(name)	(kvm_vsm_kvm_fns.name)
 #else
 #define kvm_vsm_call(name)	(name)
 #endif
+/* A KVM_VSM_FN_LOOKUP function: always through its resolved address. */
+#define kvm_vsm_call_lookup(name)	(kvm_vsm_kvm_fns.name)
+
+/* Zap the SPTEs of [start, end) in every address space, remote TLB flush. */
+static inline void kvm_vsm_zap_gfn_range(struct kvm *kvm, gfn_t start,
+					 gfn_t end)
+{
+#ifdef KVM_VSM_HAVE_KVM_ZAP_GFN_RANGE
+	kvm_vsm_call(kvm_zap_gfn_range)(kvm, start, end);
+#else
+	kvm_vsm_call_lookup(kvm_zap_gfn_range)(kvm, start, end);
+#endif
+}
 
 /* A vCPU's MSR write as the guest's WRMSR makes it, minus the MSR filter. */
 static inline int kvm_vsm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)

@@ -5,6 +5,8 @@
  * grants) and completing it. Used by the dispatcher and every handler;
  * calls nothing above it.
  */
+#include <asm/fpu/api.h>
+
 #include "kvm_vsm.h"
 
 bool kvm_vsm_is_vsm_hypercall(u16 code)
@@ -90,6 +92,49 @@ u64 kvm_vsm_hc_input(struct kvm_vsm_hc *hc, void *data, size_t len)
 	    kvm_vsm_call(kvm_vcpu_read_guest)(hc->vcpu, gpa, data, len))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	return HV_STATUS_SUCCESS;
+}
+
+/* Rewrite the rep start index in the guest's control register. */
+void kvm_vsm_hc_set_rep_start(struct kvm_vsm_hc *hc, u32 rep)
+{
+	u64 control = (hc->control & ~HV_HC_REP_START_MASK) | ((u64)rep << 48);
+
+	if (hc->longmode)
+		kvm_vsm_set_reg(hc->vcpu, VCPU_REGS_RCX, control);
+	else
+		kvm_vsm_set_reg(hc->vcpu, VCPU_REGS_RDX, control >> 32);
+}
+
+/*
+ * The guest's XMM0-5, the values KVM's kvm_hv_hypercall_read_xmm() reads:
+ * inside KVM_RUN the guest's FPU state is the task's, in the registers,
+ * or in guest_fpu's buffer when TIF_NEED_FPU_LOAD says they were saved.
+ * KVM reloads them before it enters the guest; read from the buffer, no
+ * reload here (switch_fpu_return() is not for modules on newer kernels).
+ */
+void kvm_vsm_read_xmm(struct kvm_vcpu *vcpu, u8 *buf)
+{
+	struct fpstate *fps = vcpu->arch.guest_fpu.fpstate;
+
+	fpregs_lock();
+	if (!test_thread_flag(TIF_NEED_FPU_LOAD)) {
+		asm volatile("movdqu %%xmm0, 0(%0)\n\t"
+			     "movdqu %%xmm1, 16(%0)\n\t"
+			     "movdqu %%xmm2, 32(%0)\n\t"
+			     "movdqu %%xmm3, 48(%0)\n\t"
+			     "movdqu %%xmm4, 64(%0)\n\t"
+			     "movdqu %%xmm5, 80(%0)"
+			     : : "r"(buf) : "memory");
+	} else if (cpu_feature_enabled(X86_FEATURE_XSAVE) &&
+		   !(fps->regs.xsave.header.xfeatures & XFEATURE_MASK_SSE)) {
+		/* SSE in its init state: XSAVE* left the area as it was. */
+		memset(buf, 0, HV_XMM_REGS_SIZE);
+	} else {
+		/* The legacy area has the same layout in every XSAVE format. */
+		memcpy(buf, fps->regs.fxsave.xmm_space,
+		       HV_XMM_REGS_SIZE);
+	}
+	fpregs_unlock();
 }
 
 /* As kvm_hv_hypercall_complete(): result to RAX (EDX:EAX), skip VMCALL. */

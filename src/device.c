@@ -25,6 +25,8 @@ static long kvm_vsm_check_extension(unsigned long ext)
 		return KVM_VSM_RING_MAX_ENTRIES;
 	case KVM_VSM_CAP_HV_PRIVILEGES:
 		return HV_PRIV_ACCESS_VSM | HV_PRIV_ACCESS_VP_REGISTERS;
+	case KVM_VSM_CAP_PROTECTION:
+		return kvm_vsm_protection_max();
 	default:
 		return 0;
 	}

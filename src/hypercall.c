@@ -109,6 +109,9 @@ int kvm_vsm_hv_hypercall(struct kvm_vcpu *vcpu)
 		case HVCALL_SET_VP_REGISTERS:
 			r = kvm_vsm_vp_registers(&hc, &result);
 			break;
+		case HVCALL_MODIFY_VTL_PROTECTION_MASK:
+			r = kvm_vsm_modify_vtl_protection(&hc, &result);
+			break;
 		}
 	}
 	/* Not the kernel's to handle: the VMM answers through the ring. */

@@ -3,10 +3,11 @@
  * The kvm.ko functions kvm-vsm calls (compat.h), in the pattern of
  * asm/kvm-x86-ops.h: KVM_VSM_FN(name, return type, parameters), defined by
  * each includer. Where a declaration left the headers packages ship, the
- * comment says where it went.
+ * comment says where it went. KVM_VSM_FN_LOOKUP: not exported on this
+ * kernel, always resolved from kvm.ko's symbol table (symbols.c).
  */
-#ifndef KVM_VSM_FN
-#error "define KVM_VSM_FN before including kvm_fns.h"
+#if !defined(KVM_VSM_FN) || !defined(KVM_VSM_FN_LOOKUP)
+#error "define KVM_VSM_FN and KVM_VSM_FN_LOOKUP before including kvm_fns.h"
 #endif
 
 /* include/linux/kvm_host.h */
@@ -70,4 +71,14 @@ KVM_VSM_FN(__kvm_is_valid_cr4, bool, (struct kvm_vcpu *vcpu, unsigned long cr4))
 KVM_VSM_FN(kvm_update_cpuid_runtime, void, (struct kvm_vcpu *vcpu))
 #endif
 
+/* asm/kvm_host.h since 6.2 (exported); arch/x86/kvm/mmu.h before */
+#ifdef KVM_VSM_HAVE_KVM_ZAP_GFN_RANGE
+KVM_VSM_FN(kvm_zap_gfn_range, void,
+	   (struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end))
+#else
+KVM_VSM_FN_LOOKUP(kvm_zap_gfn_range, void,
+		  (struct kvm *kvm, gfn_t gfn_start, gfn_t gfn_end))
+#endif
+
 #undef KVM_VSM_FN
+#undef KVM_VSM_FN_LOOKUP

@@ -93,6 +93,8 @@ struct kvm_vsm_vtl {
 	u8 vtl;
 	bool gone;			/* detached: waiters answer as stock KVM */
 	struct xarray vps;		/* vcpu_idx -> struct kvm_vsm_vp */
+	/* mmu.c: 2 MiB region -> the lpage_info array it was counted in. */
+	struct xarray lpage;
 };
 
 /* No VTL switch pending. */
@@ -145,6 +147,17 @@ struct kvm_vsm_vpstate {
 	atomic_t hv_exit_msr_writes;
 };
 
+/* perm.c: the masks of one target VTL's frames; writers hold perm_lock. */
+struct kvm_vsm_perm {
+	struct xarray chunks;		/* gfn >> 9 -> value entry or chunk */
+	u8 dflt;			/* mask of frames without their own */
+	bool active;			/* anything but KVM_VSM_PROT_ALL anywhere */
+	unsigned long nchunks;		/* allocated chunks */
+	unsigned long nvalues;		/* uniform (value) entries */
+	u64 bytes;			/* allocated by the chunks */
+	u64 pages;			/* frames with a mask of their own */
+};
+
 struct kvm_vsm_partition {
 	struct mm_struct *mm;		/* the creator's (mmgrab): the only user */
 	struct mutex lock;		/* attach/detach/config */
@@ -167,7 +180,9 @@ struct kvm_vsm_partition {
 	atomic64_t spte_builds;
 	atomic64_t hv_msr_writes;
 	atomic64_t memory_intercepts;
-	/* Memory protection (perm.c): filled in by perm.c's owner. */
+	/* Memory protection (perm.c), per target VTL; writers: perm_lock. */
+	struct mutex perm_lock;
+	struct kvm_vsm_perm perm[KVM_VSM_MAX_VTLS];
 };
 
 /* uapi reserved fields must be zero (else -EINVAL, the ABI can grow). */
@@ -290,6 +305,7 @@ int kvm_vsm_set_protection(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_protection *arg);
 int kvm_vsm_get_protection(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_protection *arg);
+u32 kvm_vsm_protection_max(void);	/* KVM_VSM_CAP_PROTECTION */
 
 /*
  * intercept.c: an access by @vcpu (VTL @vtl) that its protections deny,
@@ -331,6 +347,9 @@ u64 kvm_vsm_hc_out_gpa(struct kvm_vsm_hc *hc);
 bool kvm_vsm_hc_privileged(struct kvm_vcpu *vcpu, u32 privilege);
 u64 kvm_vsm_hc_input(struct kvm_vsm_hc *hc, void *data, size_t len);
 int kvm_vsm_hypercall_done(struct kvm_vcpu *vcpu, bool longmode, u64 result);
+#define HV_XMM_REGS_SIZE	96	/* XMM0-XMM5 of a fast call */
+void kvm_vsm_read_xmm(struct kvm_vcpu *vcpu, u8 *buf);
+void kvm_vsm_hc_set_rep_start(struct kvm_vsm_hc *hc, u32 rep);
 
 /* lookup.c: VM -> VTL, partition -> VP -> vCPU. */
 extern struct srcu_struct kvm_vsm_srcu;
@@ -361,6 +380,53 @@ u8 kvm_vsm_perm_get(struct kvm_vsm_partition *part, u8 vtl, gfn_t gfn);
 bool kvm_vsm_perm_active(struct kvm_vsm_partition *part, u8 vtl);
 bool kvm_vsm_perm_range_restricted(struct kvm_vsm_partition *part, u8 vtl,
 				   gfn_t gfn, u64 n);
+u8 kvm_vsm_perm_get_raw(struct kvm_vsm_partition *part, u8 vtl, gfn_t gfn);
+u8 kvm_vsm_perm_default(struct kvm_vsm_partition *part, u8 vtl);
+void kvm_vsm_perm_set_default(struct kvm_vsm_partition *part, u8 vtl, u8 mask);
+void kvm_vsm_perm_usage(struct kvm_vsm_partition *part, u64 *bytes, u64 *pages);
+
+/* A valid KVM_VSM_PROT_* mask: 0, or READ with any of WRITE, KX, UX. */
+static inline bool kvm_vsm_prot_valid(u32 mask)
+{
+	return !mask || (!(mask & ~KVM_VSM_PROT_ALL) && (mask & KVM_VSM_PROT_READ));
+}
+
+/*
+ * A mask a guest may ask for (openvmm validate_vtl_gpa_flags): read with
+ * anything else; without MBEC (never enabled here) both execute bits or
+ * neither, since either one grants both.
+ */
+static inline bool kvm_vsm_hv_flags_valid(u32 flags)
+{
+	if (!(flags & HV_MAP_GPA_KERNEL_EXECUTABLE) !=
+	    !(flags & HV_MAP_GPA_USER_EXECUTABLE))
+		return false;
+	return kvm_vsm_prot_valid(flags);
+}
+
+/* GPA page numbers of the 52-bit physical address space: the whole VM. */
+#define KVM_VSM_GFN_LIMIT	(1ull << (52 - PAGE_SHIFT))
+
+/*
+ * A change to the masks of one target VTL, under part->perm_lock: staged
+ * (set), allocated (prepare: the only step that fails, changing nothing),
+ * published (commit), freed (end, always). @tighten: some frame loses a
+ * right or had read denied, so the VM's mappings must be redone.
+ */
+struct kvm_vsm_perm_txn {
+	struct kvm_vsm_partition *part;
+	struct xarray stage;
+	u8 vtl;
+	bool tighten;
+	bool prepared;
+};
+
+void kvm_vsm_perm_txn_init(struct kvm_vsm_perm_txn *t,
+			   struct kvm_vsm_partition *part, u8 vtl);
+int kvm_vsm_perm_txn_set(struct kvm_vsm_perm_txn *t, gfn_t gfn, u64 n, u8 prot);
+int kvm_vsm_perm_txn_prepare(struct kvm_vsm_perm_txn *t);
+void kvm_vsm_perm_txn_commit(struct kvm_vsm_perm_txn *t);
+void kvm_vsm_perm_txn_end(struct kvm_vsm_perm_txn *t);
 
 /*
  * mmu.c: enforcement in the target VTL's own VM. Before a frame's mask
@@ -369,6 +435,11 @@ bool kvm_vsm_perm_range_restricted(struct kvm_vsm_partition *part, u8 vtl,
  */
 int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
 void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
+/* Lazy split of a region restricted in bulk, from the fault hook. */
+bool kvm_vsm_mmu_needs_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
+int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
+void kvm_vsm_mmu_slot_freed(struct kvm_vsm_vtl *vtl,
+			    struct kvm_memory_slot *slot);
 
 /* context.c: guest-supplied register state, checked as KVM checks the guest's. */
 bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,

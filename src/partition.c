@@ -42,6 +42,7 @@ static int kvm_vsm_partition_release(struct inode *inode, struct file *file)
 		kfree(st);
 	xa_destroy(&part->vpstates);
 	kvm_vsm_ring_free(ring);
+	kvm_vsm_perm_free(part);
 	kvm_vsm_hooks_put();
 	mmdrop(part->mm);
 	cleanup_srcu_struct(&part->srcu);	/* detach_all waited for it */
@@ -73,6 +74,7 @@ static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
 	info->spte_builds = atomic64_read(&part->spte_builds);
 	info->hv_msr_writes = atomic64_read(&part->hv_msr_writes);
 	info->memory_intercepts = atomic64_read(&part->memory_intercepts);
+	kvm_vsm_perm_usage(part, &info->protection_bytes, &info->protected_pages);
 	return 0;
 }
 
@@ -343,6 +345,7 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 		struct kvm_vsm_complete complete;
 		struct kvm_vsm_ring_eventfd efd;
 		struct kvm_vsm_active_vtl active;
+		struct kvm_vsm_protection prot;
 	} a;
 	long r;
 
@@ -390,6 +393,12 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 	case KVM_VSM_SET_ACTIVE_VTL:
 		return VSM_COPY_IN(a.active, argp) ?:
 		       kvm_vsm_set_active_vtl(part, &a.active);
+	case KVM_VSM_SET_PROTECTION:
+		return VSM_COPY_IN(a.prot, argp) ?:
+		       kvm_vsm_set_protection(part, &a.prot);
+	case KVM_VSM_GET_PROTECTION:
+		return VSM_COPY_IN(a.prot, argp) ?:
+		       kvm_vsm_get_protection(part, &a.prot);
 	case KVM_VSM_RING_WAKE:
 		if (uarg)
 			return -EINVAL;
@@ -447,6 +456,9 @@ int kvm_vsm_create_partition(struct kvm_vsm_create_partition __user *argp)
 	spin_lock_init(&part->vsm_lock);
 	part->enabled_vtls = BIT(0);
 	part->run_mode = KVM_VSM_RUN_MODE_KERNEL;
+	r = kvm_vsm_perm_init(part);
+	if (r)
+		goto err_free;
 	r = init_srcu_struct(&part->srcu);
 	if (r)
 		goto err_free;

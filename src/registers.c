@@ -16,11 +16,8 @@
  * HV_X64_HYPERCALL_XMM_INPUT_AVAILABLE. GetVpRegisters' fast form needs
  * XMM output, which KVM does not offer: it goes to the VMM.
  */
-#include <asm/fpu/api.h>
-
 #include "kvm_vsm.h"
 
-#define HV_XMM_REGS_SIZE	96	/* XMM0-XMM5 */
 #define HV_XMM_INPUT_SIZE	(16 + HV_XMM_REGS_SIZE)	/* RDX, R8, XMM0-XMM5 */
 
 #define HV_REG_SECURE_CONFIG_LAST	(HV_REG_VSM_VP_SECURE_CONFIG_VTL0 + 14)
@@ -99,11 +96,6 @@ static u64 kvm_vsm_set_register(struct kvm_vsm_reg_target *t, u32 name,
 			return HV_STATUS_INVALID_PARAMETER;
 		t->vp->vina = val[0];
 		return HV_STATUS_SUCCESS;
-	case HV_REG_VSM_PARTITION_CONFIG:
-		if (!t->vtl || (val[0] & ~HV_VSM_PARTITION_CONFIG_VALID))
-			return HV_STATUS_INVALID_PARAMETER;
-		t->part->partition_config[t->vtl] = val[0];
-		return HV_STATUS_SUCCESS;
 	case HV_REG_VSM_VP_SECURE_CONFIG_VTL0 ... HV_REG_SECURE_CONFIG_LAST:
 		n = name - HV_REG_VSM_VP_SECURE_CONFIG_VTL0;
 		/* MBEC is not implemented: its enable bit is refused. */
@@ -114,6 +106,58 @@ static u64 kvm_vsm_set_register(struct kvm_vsm_reg_target *t, u32 name,
 	default:
 		return HV_STATUS_INVALID_PARAMETER;
 	}
+}
+
+/*
+ * VsmPartitionConfig of VTL n: EnableVtlProtection (bit 0) and
+ * DefaultVtlProtectionMask (bits 4:1) give the mask of every frame of
+ * VTL n - 1 without one of its own. As Hyper-V does (openvmm
+ * virt_mshv_vtl, set_vsm_partition_config): once protection is enabled it
+ * cannot be disabled nor the default changed, and the default must be a
+ * valid mask that grants read and write (InvalidRegisterValue otherwise);
+ * rewriting the same value, or the other bits, is fine. A default that
+ * restricts costs nothing per page: the whole VM is zapped once and every
+ * frame faults in under it.
+ */
+static u64 kvm_vsm_set_partition_config(struct kvm_vsm_reg_target *t,
+					const u64 val[2])
+{
+	struct kvm_vsm_partition *part = t->part;
+	u64 new = val[0], old, status = HV_STATUS_SUCCESS;
+	u8 mask = (new & HV_VSM_CONFIG_DEFAULT_MASK) >>
+		  HV_VSM_CONFIG_DEFAULT_MASK_SHIFT;
+	struct kvm_vsm_vtl *low;
+	bool apply = false;
+
+	if (val[1] || !t->vtl || (new & ~HV_VSM_PARTITION_CONFIG_VALID))
+		return HV_STATUS_INVALID_PARAMETER;
+	mutex_lock(&part->perm_lock);
+	spin_lock(&part->vsm_lock);
+	old = part->partition_config[t->vtl];
+	if (old & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) {
+		if (!(new & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) ||
+		    (new ^ old) & HV_VSM_CONFIG_DEFAULT_MASK)
+			status = HV_STATUS_INVALID_REGISTER_VALUE;
+	} else if (new & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) {
+		if (!kvm_vsm_hv_flags_valid(mask) ||
+		    (mask & (KVM_VSM_PROT_READ | KVM_VSM_PROT_WRITE)) !=
+		    (KVM_VSM_PROT_READ | KVM_VSM_PROT_WRITE))
+			status = HV_STATUS_INVALID_REGISTER_VALUE;
+		else
+			apply = mask != KVM_VSM_PROT_ALL;
+	}
+	if (!status)
+		part->partition_config[t->vtl] = new;
+	spin_unlock(&part->vsm_lock);
+	if (apply) {
+		kvm_vsm_perm_set_default(part, t->vtl - 1, mask);
+		/* Under part->srcu (the dispatcher's): stays attached. */
+		low = READ_ONCE(part->vtls[t->vtl - 1]);
+		if (low)
+			kvm_vsm_mmu_zap(low, 0, KVM_VSM_GFN_LIMIT);
+	}
+	mutex_unlock(&part->perm_lock);
+	return status;
 }
 
 /* The input header: which VP and VTL; a TLFS status if none. */
@@ -144,49 +188,6 @@ static u64 kvm_vsm_reg_target(struct kvm_vsm_hc *hc,
 	if (!t->vp || !(READ_ONCE(t->st->enabled_vtls) & BIT(t->vtl)))
 		return HV_STATUS_INVALID_PARAMETER;
 	return HV_STATUS_SUCCESS;
-}
-
-/* Rewrite the rep start index in the guest's control register. */
-static void kvm_vsm_hc_set_rep_start(struct kvm_vsm_hc *hc, u32 rep)
-{
-	u64 control = (hc->control & ~HV_HC_REP_START_MASK) | ((u64)rep << 48);
-
-	if (hc->longmode)
-		kvm_vsm_set_reg(hc->vcpu, VCPU_REGS_RCX, control);
-	else
-		kvm_vsm_set_reg(hc->vcpu, VCPU_REGS_RDX, control >> 32);
-}
-
-/*
- * The guest's XMM0-5, the values KVM's kvm_hv_hypercall_read_xmm() reads:
- * inside KVM_RUN the guest's FPU state is the task's, in the registers,
- * or in guest_fpu's buffer when TIF_NEED_FPU_LOAD says they were saved.
- * KVM reloads them before it enters the guest; read from the buffer, no
- * reload here (switch_fpu_return() is not for modules on newer kernels).
- */
-static void kvm_vsm_read_xmm(struct kvm_vcpu *vcpu, u8 *buf)
-{
-	struct fpstate *fps = vcpu->arch.guest_fpu.fpstate;
-
-	fpregs_lock();
-	if (!test_thread_flag(TIF_NEED_FPU_LOAD)) {
-		asm volatile("movdqu %%xmm0, 0(%0)\n\t"
-			     "movdqu %%xmm1, 16(%0)\n\t"
-			     "movdqu %%xmm2, 32(%0)\n\t"
-			     "movdqu %%xmm3, 48(%0)\n\t"
-			     "movdqu %%xmm4, 64(%0)\n\t"
-			     "movdqu %%xmm5, 80(%0)"
-			     : : "r"(buf) : "memory");
-	} else if (cpu_feature_enabled(X86_FEATURE_XSAVE) &&
-		   !(fps->regs.xsave.header.xfeatures & XFEATURE_MASK_SSE)) {
-		/* SSE in its init state: XSAVE* left the area as it was. */
-		memset(buf, 0, HV_XMM_REGS_SIZE);
-	} else {
-		/* The legacy area has the same layout in every XSAVE format. */
-		memcpy(buf, fps->regs.fxsave.xmm_space,
-		       HV_XMM_REGS_SIZE);
-	}
-	fpregs_unlock();
 }
 
 /* Where the input block is: guest memory, or the fast-call registers. */
@@ -283,6 +284,13 @@ int kvm_vsm_vp_registers(struct kvm_vsm_hc *hc, u64 *result)
 			break;
 		}
 		val[1] = 0;
+		if (set && name == HV_REG_VSM_PARTITION_CONFIG) {
+			/* Applying a default sleeps: not under vsm_lock. */
+			status = kvm_vsm_set_partition_config(&t, a.value);
+			if (status)
+				break;
+			continue;
+		}
 		spin_lock(&part->vsm_lock);
 		status = set ? kvm_vsm_set_register(&t, name, a.value) :
 			       kvm_vsm_get_register(&t, name, &val[0]);

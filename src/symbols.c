@@ -116,8 +116,10 @@ int kvm_vsm_guest_cpl(struct kvm_vcpu *vcpu)
 	return get_cpl(vcpu);
 }
 
-#ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
-/* compat.h: kvm.ko functions exported to kvm-amd/kvm-intel only. */
+/*
+ * compat.h: kvm.ko functions exported to kvm-amd/kvm-intel only, and
+ * those not exported at all (KVM_VSM_FN_LOOKUP).
+ */
 struct kvm_vsm_kvm_fns kvm_vsm_kvm_fns __ro_after_init;
 
 static int kvm_vsm_kvm_fns_init(void)
@@ -127,8 +129,13 @@ static int kvm_vsm_kvm_fns_init(void)
 		const char *proto;	/* for the log line */
 		size_t offset;
 	} fns[] = {
-#define KVM_VSM_FN(name, ret, args)					\
+#define KVM_VSM_FN_LOOKUP(name, ret, args)				\
 	{ #name, #ret " " #name #args, offsetof(struct kvm_vsm_kvm_fns, name) },
+#ifdef KVM_VSM_HAVE_KVM_INTERNAL_EXPORTS
+#define KVM_VSM_FN(name, ret, args)	KVM_VSM_FN_LOOKUP(name, ret, args)
+#else
+#define KVM_VSM_FN(name, ret, args)
+#endif
 #include "kvm_fns.h"
 	};
 	unsigned long addr;
@@ -150,12 +157,6 @@ static int kvm_vsm_kvm_fns_init(void)
 	}
 	return 0;
 }
-#else
-static int kvm_vsm_kvm_fns_init(void)
-{
-	return 0;	/* linked against kvm.ko's exports */
-}
-#endif
 
 int kvm_vsm_symbols_init(void)
 {

@@ -49,6 +49,7 @@ int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 	vtl->part = part;
 	vtl->vtl = arg->vtl;
 	xa_init(&vtl->vps);
+	xa_init(&vtl->lpage);
 	r = kvm_vsm_vtl_publish(vtl);
 	if (r)
 		kfree(vtl);
@@ -190,6 +191,7 @@ static void kvm_vsm_vtl_free(struct kvm_vsm_partition *part,
 		kfree(vp);
 	}
 	xa_destroy(&vtl->vps);
+	xa_destroy(&vtl->lpage);
 	kvm_put_kvm(vtl->kvm);
 	kfree(vtl);
 }

@@ -147,6 +147,26 @@ int kvmvsm_set_active_vtl(int part_fd, uint32_t vp, uint32_t vtl,
 	return vsm_ioctl(part_fd, KVM_VSM_SET_ACTIVE_VTL, &a);
 }
 
+int kvmvsm_set_protection(int part_fd, uint32_t vtl,
+			  const struct kvm_vsm_prot_entry *entries, uint32_t nr)
+{
+	struct kvm_vsm_protection a = {
+		.vtl = vtl, .nr = nr, .entries = (uintptr_t)entries,
+	};
+
+	return vsm_ioctl(part_fd, KVM_VSM_SET_PROTECTION, &a);
+}
+
+int kvmvsm_get_protection(int part_fd, uint32_t vtl, uint64_t gfn,
+			  uint8_t *prot, uint32_t nr)
+{
+	struct kvm_vsm_protection a = {
+		.vtl = vtl, .nr = nr, .gfn = gfn, .entries = (uintptr_t)prot,
+	};
+
+	return vsm_ioctl(part_fd, KVM_VSM_GET_PROTECTION, &a);
+}
+
 /* GET from both vCPUs, let @merge fold the shared part into @d, SET @to_fd. */
 static int switch_state(int from_fd, int to_fd, unsigned long get,
 			unsigned long set, void *s, void *d,

@@ -76,6 +76,15 @@ int kvmvsm_set_active_vtl(int part_fd, uint32_t vp, uint32_t vtl,
 			  uint32_t flags, uint32_t from);
 
 /* The consumer side of a partition's exit ring (one consumer at a time). */
+/*
+ * Memory protection of target VTL @vtl: apply @nr entries (all or
+ * nothing), or read @nr frames from @gfn, one KVM_VSM_PROT_* byte each.
+ */
+int kvmvsm_set_protection(int part_fd, uint32_t vtl,
+			  const struct kvm_vsm_prot_entry *entries, uint32_t nr);
+int kvmvsm_get_protection(int part_fd, uint32_t vtl, uint64_t gfn,
+			  uint8_t *prot, uint32_t nr);
+
 struct kvmvsm_ring {
 	int part_fd;
 	struct kvm_vsm_ring_header *hdr;

@@ -149,7 +149,9 @@ struct kvm_vsm_partition_info {
 	__u32 enabled_vtl_mask;	/* bit n: VTL n enabled for the partition */
 	__u32 pad;
 	__u64 memory_intercepts;	/* denied accesses delivered (either way) */
-	__u64 reserved[6];
+	__u64 protection_bytes;	/* memory the permission state uses */
+	__u64 protected_pages;	/* frames with a mask of their own */
+	__u64 reserved[4];
 };
 
 #define KVM_VSM_GET_PARTITION_INFO \
