@@ -90,12 +90,15 @@ static bool kvm_vsm_msr_makes_hv_exit(u32 msr)
 }
 
 /* A guest's Hyper-V MSR write (counted; partition.c tells exits apart). */
-static void notrace kvm_vsm_hv_msr_written(struct kvm_vsm_partition *part,
+static void notrace kvm_vsm_hv_msr_written(struct kvm_vsm_vtl *vtl,
 					   struct kvm_vcpu *vcpu, u32 msr)
 {
+	struct kvm_vsm_partition *part = vtl->part;
 	struct kvm_vsm_vpstate *st;
 
 	atomic64_inc(&part->hv_msr_writes);
+	if (msr == HV_X64_MSR_EOM)
+		kvm_vsm_intercept_eom(vtl, vcpu);
 	if (!kvm_vsm_msr_makes_hv_exit(msr))
 		return;
 	st = xa_load(&part->vpstates, vcpu->vcpu_idx);
@@ -126,7 +129,7 @@ static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
 			atomic64_inc(&part->spte_builds);
 		else if (kvm_vsm_hook_is(ip, HOOK_HV_SET_MSR) &&
 			 !(u8)regs_get_kernel_argument(regs, 3))	/* guest write */
-			kvm_vsm_hv_msr_written(part, vcpu,
+			kvm_vsm_hv_msr_written(vtl, vcpu,
 					       regs_get_kernel_argument(regs, 1));
 	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);

@@ -54,70 +54,50 @@ static bool kvm_vsm_gfns_in_memory(struct kvm *kvm, gfn_t gfn, u64 n)
 	return ok;
 }
 
-/* Runs of frames the change touches, for split and zap. */
-struct kvm_vsm_runs {
-	gfn_t gfn[KVM_VSM_ZAP_RUNS];
-	u64 n[KVM_VSM_ZAP_RUNS];
-	unsigned int nr;
-	bool spread;		/* more runs than fit: use [lo, hi) */
-	gfn_t lo, hi;
-};
-
-static void kvm_vsm_runs_add(struct kvm_vsm_runs *r, gfn_t gfn, u64 n)
-{
-	if (!r->nr && !r->spread) {
-		r->lo = gfn;
-		r->hi = gfn + n;
-	}
-	r->lo = min(r->lo, gfn);
-	r->hi = max(r->hi, gfn + n);
-	if (r->spread)
-		return;
-	if (r->nr && r->gfn[r->nr - 1] + r->n[r->nr - 1] == gfn) {
-		r->n[r->nr - 1] += n;
-		return;
-	}
-	if (r->nr == KVM_VSM_ZAP_RUNS) {
-		r->spread = true;
-		return;
-	}
-	r->gfn[r->nr] = gfn;
-	r->n[r->nr++] = n;
-}
-
 /*
- * Apply staged changes of @t to @vtl's VM: split, publish, zap. Under
- * part->perm_lock. An error (no memory to split) changes nothing.
+ * Apply the staged changes of @t, made by @ents, to @vtl's VM: split,
+ * publish, zap. Under part->perm_lock. An error (no memory) changes
+ * nothing.
  */
 static int kvm_vsm_prot_apply(struct kvm_vsm_perm_txn *t,
-			      struct kvm_vsm_vtl *vtl, struct kvm_vsm_runs *runs)
+			      struct kvm_vsm_vtl *vtl,
+			      const struct kvm_vsm_prot_entry *ents, u32 nr)
 {
-	unsigned int i;
+	gfn_t lo = ~(gfn_t)0, hi = 0, rs = 0, re = 0;
+	u32 i, runs = 0;
 	int r;
 
 	r = kvm_vsm_perm_txn_prepare(t);
 	if (r)
 		return r;
-	if (t->tighten) {
-		/* No huge mapping may cover a frame whose mask tightens. */
-		if (runs->spread) {
-			r = kvm_vsm_mmu_split(vtl, runs->lo, runs->hi - runs->lo);
-		} else {
-			for (i = 0; i < runs->nr && !r; i++)
-				r = kvm_vsm_mmu_split(vtl, runs->gfn[i], runs->n[i]);
-		}
+	if (!t->tighten) {
+		kvm_vsm_perm_txn_commit(t);
+		return 0;
+	}
+	/* No huge mapping may cover a frame whose mask tightens. */
+	for (i = 0; i < nr; i++) {
+		r = kvm_vsm_mmu_split(vtl, ents[i].gfn, ents[i].count);
 		if (r)
 			return r;
 	}
 	kvm_vsm_perm_txn_commit(t);
-	if (!t->tighten)
-		return 0;
-	if (runs->spread) {
-		kvm_vsm_mmu_zap(vtl, runs->lo, runs->hi - runs->lo);
-	} else {
-		for (i = 0; i < runs->nr; i++)
-			kvm_vsm_mmu_zap(vtl, runs->gfn[i], runs->n[i]);
+	/* Zap each run; past a few, their span at once (one TLB flush). */
+	for (i = 0; i < nr; i++) {
+		lo = min(lo, ents[i].gfn);
+		hi = max(hi, ents[i].gfn + ents[i].count);
+		if (re == ents[i].gfn) {
+			re += ents[i].count;
+			continue;
+		}
+		if (re && runs++ < KVM_VSM_ZAP_RUNS)
+			kvm_vsm_mmu_zap(vtl, rs, re - rs);
+		rs = ents[i].gfn;
+		re = rs + ents[i].count;
 	}
+	if (runs < KVM_VSM_ZAP_RUNS)
+		kvm_vsm_mmu_zap(vtl, rs, re - rs);
+	else
+		kvm_vsm_mmu_zap(vtl, lo, hi - lo);
 	return 0;
 }
 
@@ -177,7 +157,7 @@ static u64 kvm_vsm_prot_reps(struct kvm_vsm_partition *part,
 			     struct kvm_vsm_vtl *low, u8 prot, const u64 *gfns,
 			     u32 start, u32 end, u32 *done)
 {
-	struct kvm_vsm_runs runs = {};
+	struct kvm_vsm_prot_entry ents[KVM_VSM_PROT_BATCH];
 	struct kvm_vsm_perm_txn t;
 	u64 status = HV_STATUS_SUCCESS;
 	u32 i;
@@ -197,10 +177,10 @@ static u64 kvm_vsm_prot_reps(struct kvm_vsm_partition *part,
 		r = kvm_vsm_perm_txn_set(&t, gfn, 1, prot);
 		if (r)
 			break;
-		kvm_vsm_runs_add(&runs, gfn, 1);
+		ents[i - start] = (struct kvm_vsm_prot_entry){ .gfn = gfn, .count = 1 };
 	}
 	if (!r && i > start)
-		r = kvm_vsm_prot_apply(&t, low, &runs);
+		r = kvm_vsm_prot_apply(&t, low, ents, i - start);
 	kvm_vsm_perm_txn_end(&t);
 	mutex_unlock(&part->perm_lock);
 	if (r) {	/* nothing of this batch applied */
@@ -301,7 +281,6 @@ int kvm_vsm_set_protection(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_protection *arg)
 {
 	struct kvm_vsm_prot_entry *ents;
-	struct kvm_vsm_runs runs = {};
 	struct kvm_vsm_perm_txn t;
 	struct kvm_vsm_vtl *vtl;
 	int r, idx;
@@ -341,13 +320,11 @@ int kvm_vsm_set_protection(struct kvm_vsm_partition *part,
 	mutex_lock(&part->perm_lock);
 	kvm_vsm_perm_txn_init(&t, part, arg->vtl);
 	r = 0;
-	for (i = 0; i < arg->nr && !r; i++) {
+	for (i = 0; i < arg->nr && !r; i++)
 		r = kvm_vsm_perm_txn_set(&t, ents[i].gfn, ents[i].count,
 					 ents[i].prot);
-		kvm_vsm_runs_add(&runs, ents[i].gfn, ents[i].count);
-	}
 	if (!r)
-		r = kvm_vsm_prot_apply(&t, vtl, &runs);
+		r = kvm_vsm_prot_apply(&t, vtl, ents, arg->nr);
 	kvm_vsm_perm_txn_end(&t);
 	mutex_unlock(&part->perm_lock);
 out:
