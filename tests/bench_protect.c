@@ -41,7 +41,7 @@
 #define AUX_GPA		(BIG_GPA + BIG_PAGES * 4096ull)
 #define AUX_PAGES	512u			/* 2 MiB */
 /* Both mapped with 2 MiB guest pages, far from the library's addresses. */
-#define BIG_GVA		(1ull << 42)
+#define BIG_GVA		BIT_ULL(42)
 #define AUX_GVA		(BIG_GVA + BIG_PAGES * 4096ull)
 /* Protected pages come from the low 768 MiB, touches go to the top 256 MiB. */
 #define PROT_AREA	196608u
@@ -236,7 +236,7 @@ static void vtl0_cmd(u64 cmd)
 
 static void vtl0_guest(u64 vp)
 {
-	volatile u64 *big = (volatile u64 *)BIG_GVA;
+	u64 *big = (u64 *)BIG_GVA;
 	u64 i, r;
 
 	guest_hv_enable(g_page0_gpa);
@@ -259,17 +259,17 @@ static void vtl0_guest(u64 vp)
 		if (!g_icpt_on)
 			break;
 		for (i = 0; i < ICPT_ITERS; i++)
-			big[g_icpt_gfn[i] * 512] = i + 1;
+			WRITE_ONCE(big[g_icpt_gfn[i] * 512], i + 1);
 		GUEST_SYNC(3);
 		/* The host checks that each write entered VTL1. */
 		for (i = 0; i < ICPT_ITERS; i++)
-			GUEST_ASSERT_EQ(big[g_icpt_gfn[i] * 512], i + 1);
+			GUEST_ASSERT_EQ(READ_ONCE(big[g_icpt_gfn[i] * 512]), i + 1);
 		break;
 	case MODE_TOUCH:
 		for (r = 0; r < 2; r++) {
 			GUEST_SYNC(1);
 			for (i = 0; i < TOUCH_PAGES; i++)
-				big[(TOUCH_FIRST + i) * 512] = i;
+				WRITE_ONCE(big[(TOUCH_FIRST + i) * 512], i);
 			GUEST_SYNC(2);
 		}
 		break;
@@ -453,7 +453,8 @@ static void bench_protect(const u32 *frames, u32 max, struct prot_result *res)
 		     KVM_VSM_PROT_KX | KVM_VSM_PROT_UX);
 	entries_fill(off, frames, PROT_PAGES, KVM_VSM_PROT_ALL);
 
-	res->hypercall_ns = res->ioctl_ns = 1e30;
+	res->hypercall_ns = 1e30;
+	res->ioctl_ns = 1e30;
 	for (i = 0; i < BENCH_REPEAT; i++) {
 		u64 tm;
 
@@ -535,7 +536,7 @@ static void bench_memslot(struct memslot_result *res)
 		slot_set(vm, i, hva, 0, 4096);
 	res->create_s = (now_ns() - t0) / 1e9;
 	res->slots = nslots;
-	res->pages = MEMSLOT_PAGES < nslots ? MEMSLOT_PAGES : nslots;
+	res->pages = nslots > MEMSLOT_PAGES ? MEMSLOT_PAGES : nslots;
 	pick = scattered(res->pages, nslots);
 
 	res->ns = 1e30;
@@ -566,7 +567,8 @@ static void bench_intercept(u32 max, double *icpt_ns, double *vtl_ns,
 	int rep, r;
 	u64 t0, t1, t2, i;
 
-	*icpt_ns = *vtl_ns = 1e30;
+	*icpt_ns = 1e30;
+	*vtl_ns = 1e30;
 	e = calloc(ICPT_ITERS, sizeof(*e));
 	TEST_ASSERT(e, "malloc");
 	for (rep = 0; rep < BENCH_REPEAT; rep++) {
@@ -643,15 +645,17 @@ static void bench_touch(const u32 *frames, u32 max, double with[2],
 	double w[2], wo[2];
 	int rep, i;
 
-	for (i = 0; i < 2; i++)
-		with[i] = without[i] = 1e30;
+	for (i = 0; i < 2; i++) {
+		with[i] = 1e30;
+		without[i] = 1e30;
+	}
 	/* Alternating, so drift in the machine hits both alike. */
 	for (rep = 0; rep < BENCH_REPEAT; rep++) {
 		touch_once(frames, max, false, wo);
 		if (max)
 			touch_once(frames, max, true, w);
 		else
-			w[0] = w[1] = 0;
+			memset(w, 0, sizeof(w));
 		for (i = 0; i < 2; i++) {
 			with[i] = min_d(with[i], w[i]);
 			without[i] = min_d(without[i], wo[i]);
@@ -737,8 +741,9 @@ int main(int argc, char **argv)
 	if (max) {
 		bench_protect(frames, max, &pr);
 		best = min_d(pr.hypercall_ns, pr.ioctl_ns);
-		printf("BENCH   hypercall %.0f (%lu calls of <= %u GPAs each way), ioctl %.0f (<= %u entries per call)\n",
-		       pr.hypercall_ns, pr.calls, GPAS_PER_CALL, pr.ioctl_ns, max);
+		printf("BENCH   hypercall %.0f (%lu calls of <= %u GPAs each way),\n",
+		       pr.hypercall_ns, pr.calls, GPAS_PER_CALL);
+		printf("BENCH   ioctl %.0f (<= %u entries per call)\n", pr.ioctl_ns, max);
 		printf("BENCH   protect/unprotect halves: hypercall %.0f/%.0f, ioctl %.0f/%.0f\n",
 		       pr.hypercall_half[0], pr.hypercall_half[1],
 		       pr.ioctl_half[0], pr.ioctl_half[1]);
@@ -756,7 +761,8 @@ int main(int argc, char **argv)
 	bench_intercept(max, &icpt, &vtl, &entries);
 	if (max && entries != ICPT_ITERS) {
 		printf("BENCH VTL call+return %.0f ns\n", vtl);
-		printf("BENCH   intercept-roundtrip/vtl-roundtrip: not measured, %lu of %u writes to read-only pages entered VTL1\n",
+		printf("BENCH   intercept-roundtrip/vtl-roundtrip: not measured,\n");
+		printf("BENCH   %lu of %u writes to read-only pages entered VTL1\n",
 		       entries, ICPT_ITERS);
 	} else if (max) {
 		printf("BENCH write intercept round trip %.0f ns, VTL call+return %.0f ns\n",
@@ -770,11 +776,12 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	bench_touch(frames, max, with, without);
-	printf("BENCH touching %llu MiB, ms: first touch %.0f with %u pages restricted elsewhere, %.0f without;\n",
-	       TOUCH_BYTES >> 20, with[0], PROT_PAGES, without[0]);
+	printf("BENCH touching %llu MiB, ms: first touch %.0f with %u pages\n",
+	       TOUCH_BYTES >> 20, with[0], PROT_PAGES);
+	printf("BENCH   restricted elsewhere, %.0f without;\n", without[0]);
 	printf("BENCH   second pass %.0f with, %.0f without\n", with[1], without[1]);
 	if (max) {
-		printf("BENCH   ratio unrestricted-touch/no-protection %.3f (first touch; target <= 1.02)\n",
+		printf("BENCH   ratio unrestricted-touch/no-protection %.3f (target <= 1.02)\n",
 		       with[0] / without[0]);
 		printf("BENCH   ratio unrestricted-touch-second-pass/no-protection %.3f\n",
 		       with[1] / without[1]);
