@@ -440,6 +440,17 @@ bool kvm_vsm_mmu_needs_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
 int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
 void kvm_vsm_mmu_slot_freed(struct kvm_vsm_vtl *vtl,
 			    struct kvm_memory_slot *slot);
+/* The policy of the kvm.ko hooks (hooks.c). */
+int kvm_vsm_mmu_init(void);
+enum { KVM_VSM_PF_KVM, KVM_VSM_PF_DENY, KVM_VSM_PF_SPLIT };
+u8 kvm_vsm_mmu_fault_access(u64 error_code);
+int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
+			    gpa_t gpa, u64 error_code);
+unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl, gfn_t gfn,
+				     unsigned int pte_access, bool *zero_page);
+bool kvm_vsm_mmu_range_allowed(struct kvm_vsm_vtl *vtl, gpa_t gpa, u64 len,
+			       u8 access);
+bool kvm_vsm_mmu_msr_denied(struct kvm_vsm_vtl *vtl, struct msr_data *msr);
 
 /* context.c: guest-supplied register state, checked as KVM checks the guest's. */
 bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,
