@@ -42,6 +42,8 @@
 #define HVCALL_MODIFY_VTL_PROTECTION_MASK	0x000c
 #define HVCALL_SET_VP_REGISTERS			0x0051
 #define HV_REG_VSM_PARTITION_CONFIG		0x000d0007
+#define HV_VSM_CONFIG_ENABLE_VTL_PROTECTION	BIT_ULL(0)
+#define HV_VSM_CONFIG_DEFAULT_MASK_SHIFT	1
 #define HV_VSM_CONFIG_INTERCEPT_PAGE		BIT_ULL(12)
 #define HVMSG_GPA_INTERCEPT			0x80000001
 #define HV_MSG_PENDING				BIT(0)
@@ -185,8 +187,12 @@ static u64 vtl1_protect_fast(u64 gfn, u32 flags)
 	return status;
 }
 
-/* VsmPartitionConfig.InterceptPage: intercepts in the VP assist page too. */
-static u64 vtl1_config_intercept_page(void)
+/*
+ * VsmPartitionConfig: VTL protection on (everything allowed by default,
+ * as a secure kernel starts), and InterceptPage: intercepts in the VP
+ * assist page too.
+ */
+static u64 vtl1_config(void)
 {
 	u64 *in = (u64 *)g_in_gva;
 
@@ -194,7 +200,9 @@ static u64 vtl1_config_intercept_page(void)
 	in[1] = HV_VP_SELF;	/* HV_INPUT_VTL 0: the caller */
 	in[2] = HV_REG_VSM_PARTITION_CONFIG;
 	in[3] = 0;
-	in[4] = HV_VSM_CONFIG_INTERCEPT_PAGE;
+	in[4] = HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
+		(u64)PROT_RWX << HV_VSM_CONFIG_DEFAULT_MASK_SHIFT |
+		HV_VSM_CONFIG_INTERCEPT_PAGE;
 	in[5] = 0;
 	return guest_hv_call(g_page1_gva, HVCALL_SET_VP_REGISTERS | 1ull << 32, g_in_gpa, 0);
 }
@@ -275,7 +283,7 @@ static void vtl1_main0(void)
 	wrmsr(HV_X64_MSR_HYPERCALL, g_page1_gpa | 1);
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa[0] | 1);
 	wrmsr(HV_X64_MSR_SIMP, g_simp_gpa | 1);
-	g_cfg_status = vtl1_config_intercept_page();
+	g_cfg_status = vtl1_config();
 	vtl1_gate(0, g_page1_gva, vtl1_entry);
 }
 
