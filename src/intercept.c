@@ -83,6 +83,7 @@ static void kvm_vsm_mi_fill(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	memset(mi, 0, sizeof(*mi));
 	mi->gpa = gpa;
 	mi->access = access;
+	mi->prot = kvm_vsm_perm_get(vtl->part, vtl->vtl, gpa_to_gfn(gpa));
 	mi->rip = kvm_vsm_call(kvm_get_linear_rip)(vcpu);
 	mi->page_walk = error_code & PFERR_GUEST_PAGE_MASK;
 	mi->event = vcpu->arch.exception.injected || vcpu->arch.nmi_injected ||
