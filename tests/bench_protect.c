@@ -622,22 +622,37 @@ static void bench_intercept(u32 max, double *icpt_ns, double *vtl_ns,
  * One pair; VTL0 touches the 256 MiB in TOUCH_CHUNKS chunks, twice. The
  * chunks alternate A B B A A B B A between PROT_PAGES pages restricted in
  * the protected area (B) and none (A: all back to the default, the state
- * empty), so that what else runs on the machine weighs on both alike. Per
- * case and pass: ms[case][pass], and the page faults the module's hook saw
- * in the first pass (a fault taken twice would show).
+ * empty), so that what else runs on the machine weighs on both alike.
+ * ms[case][pass]: the median time of a chunk, robust against the odd chunk
+ * that other load on the machine delayed; faults[case]: the page faults
+ * the module's hook saw in the first pass (a fault taken twice would show).
  */
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of @n times (sorted in place). */
+static double median(double *t, u32 n)
+{
+	qsort(t, n, sizeof(*t), cmp_d);
+	return n & 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
 static void bench_touch(const u32 *frames, u32 max, double ms[2][2],
 			u64 faults[2])
 {
+	double t[2][2][TOUCH_CHUNKS / 2];
 	struct kvm_vsm_prot_entry *on, *off;
 	struct kvm_vsm_partition_info before, after;
+	u32 c, n[2][2] = {};
 	bool prot = false, want;
 	struct vtl_pair p;
-	u32 c;
+	int r, pass;
 	u64 t0;
-	int r;
 
-	memset(ms, 0, 4 * sizeof(double));
 	faults[0] = 0;
 	faults[1] = 0;
 	on = calloc(PROT_PAGES, sizeof(*on));
@@ -649,6 +664,7 @@ static void bench_touch(const u32 *frames, u32 max, double ms[2][2],
 	prot_pair_create(&p, MODE_TOUCH, 0);
 	for (c = 0; c < 2 * TOUCH_CHUNKS; c++) {
 		run_to(&p, UCALL_SYNC);
+		/* Without the ioctls every chunk is a "without" one. */
 		want = max && ((c + 1) & 2);
 		if (want != prot) {
 			r = set_prot(p.part, want ? on : off, PROT_PAGES, max);
@@ -660,17 +676,22 @@ static void bench_touch(const u32 *frames, u32 max, double ms[2][2],
 			    (prot || !before.protection_bytes),
 			    "%llu pages, %llu bytes of state", before.protected_pages,
 			    before.protection_bytes);
+		pass = c / TOUCH_CHUNKS;
 		t0 = now_ns();
 		run_to(&p, UCALL_SYNC);
-		ms[prot][c / TOUCH_CHUNKS] += (now_ns() - t0) / 1e6;
+		if (n[prot][pass] < TOUCH_CHUNKS / 2)
+			t[prot][pass][n[prot][pass]++] = (now_ns() - t0) / 1e6;
 		TEST_ASSERT(!kvmvsm_get_info(p.part, &after), "partition info");
-		if (c < TOUCH_CHUNKS)
+		if (!pass)
 			faults[prot] += after.page_faults - before.page_faults;
 	}
 	run_to(&p, UCALL_DONE);
 	vtl_pair_destroy(&p);
 	free(on);
 	free(off);
+	for (r = 0; r < 4; r++)
+		ms[r / 2][r % 2] = n[r / 2][r % 2] ?
+				   median(t[r / 2][r % 2], n[r / 2][r % 2]) : 0;
 }
 
 /* ---- 4. Bytes of permission state per restricted page ------------------- */
@@ -786,11 +807,11 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	bench_touch(frames, max, touch, faults);
-	printf("BENCH touching %llu MiB in %u interleaved chunks, ms: first touch\n",
+	printf("BENCH touching %llu MiB in %u interleaved chunks, median ms per chunk:\n",
 	       TOUCH_BYTES >> 20, TOUCH_CHUNKS);
-	printf("BENCH   %.0f with %u pages restricted elsewhere, %.0f without;\n",
+	printf("BENCH   first touch %.1f with %u pages restricted elsewhere, %.1f without;\n",
 	       touch[1][0], PROT_PAGES, touch[0][0]);
-	printf("BENCH   second pass %.1f with, %.1f without\n", touch[1][1],
+	printf("BENCH   second pass %.2f with, %.2f without\n", touch[1][1],
 	       touch[0][1]);
 	printf("BENCH   page faults in the first pass: %lu with, %lu without\n",
 	       faults[1], faults[0]);
