@@ -31,6 +31,7 @@
  * ENDBR there (exported functions keep theirs); the module does not load
  * if one is missing.
  */
+struct x86_exception;
 #define KVM_VSM_FN(name, ret, args)	ret name args;
 #define KVM_VSM_FN_LOOKUP(name, ret, args)	ret name args;
 #include "kvm_fns.h"
@@ -179,6 +180,16 @@ static inline void kvm_vsm_set_rip(struct kvm_vcpu *vcpu, unsigned long rip)
 	kvm_vsm_mark_reg_dirty(vcpu, KVM_VSM_REG_RIP);
 }
 
+/* kvm_rip_read() once RIP is cached (after kvm_get_linear_rip()). */
+static inline unsigned long kvm_vsm_rip(struct kvm_vcpu *vcpu)
+{
+#ifdef KVM_VSM_HAVE_ARCH_RIP
+	return vcpu->arch.rip;
+#else
+	return vcpu->arch.regs[VCPU_REGS_RIP];
+#endif
+}
+
 #ifndef KVM_VSM_HAVE_FD_FILE
 /* Before struct fd became opaque its file was a plain member. */
 #define fd_file(f)	((f).file)
@@ -197,13 +208,19 @@ static inline void kvm_vsm_eventfd_signal(struct eventfd_ctx *ctx)
 #ifndef KVM_VSM_HAVE_KVM_VCPU_HV
 /*
  * arch/x86/kvm/hyperv.h: the leading members of struct kvm_vcpu_hv, the
- * same since 4.14 and the only ones kvm-vsm reads there; kvm_vsm_hv()
- * checks the back pointer before any use.
+ * same since 4.14 (with synic's first three: 6.1 to 7.3 alike) and the
+ * only ones kvm-vsm reads there; kvm_vsm_hv() checks the back pointer before any use.
  */
 struct kvm_vcpu_hv {
 	struct kvm_vcpu *vcpu;
 	u32 vp_index;
 	u64 hv_vapic;
+	s64 runtime_offset;
+	struct {			/* struct kvm_vcpu_hv_synic's start */
+		u64 version;
+		u64 control;
+		u64 msg_page;
+	} synic;
 };
 #endif
 

@@ -49,6 +49,81 @@ int kvm_vsm_assist_ret_regs(struct kvm_vcpu *vcpu, u64 regs[2])
 				2 * sizeof(u64), false);
 }
 
+/* A VTL above may have made the page this VTL chose read-only to it. */
+static bool kvm_vsm_msg_page_writable(struct kvm_vsm_vtl *vtl, gpa_t gpa)
+{
+	return kvm_vsm_perm_get(vtl->part, vtl->vtl, gpa_to_gfn(gpa)) &
+	       KVM_VSM_PROT_WRITE;
+}
+
+/*
+ * The memory intercept message intercept.c left for @vp (this VTL), at
+ * its vCPU's entry: into the VP assist page's intercept_message once, if
+ * this VTL's VsmPartitionConfig asks for it; into SINT0's slot of its
+ * SIMP page (only while the SIMP is enabled, else it is dropped) with
+ * the SynIC protocol: a busy slot (message_type != 0) gets
+ * MessagePending, and ours waits for the guest's EOM. Guest memory of
+ * this VTL's own VM, at GPAs it chose: what it cannot take (no memory
+ * there, a page a higher VTL made read-only to it: dropped) is its
+ * loss, never a host error.
+ */
+void kvm_vsm_intercept_msg_deliver(struct kvm_vcpu *vcpu,
+				   struct kvm_vsm_vtl *vtl,
+				   struct kvm_vsm_vp *vp)
+{
+	struct kvm_vsm_partition *part = vtl->part;
+	struct kvm_vcpu_hv *hv = kvm_vsm_hv_get(vcpu);
+	struct tlfs_message m, *msg = &m;
+	bool new, queued;
+	gpa_t assist, simp;
+	u64 config;
+	u32 gen, type;
+	u8 flags;
+
+	if (!READ_ONCE(vp->msg_queued) && !READ_ONCE(vp->msg_new))
+		return;
+	spin_lock(&part->vsm_lock);
+	new = vp->msg_new;
+	queued = vp->msg_queued;
+	gen = vp->msg_gen;
+	*msg = vp->msg;
+	vp->msg_new = false;
+	config = part->partition_config[vtl->vtl];
+	spin_unlock(&part->vsm_lock);
+
+	assist = kvm_vsm_assist_gpa(vcpu);
+	if (new && assist && (config & HV_VSM_CONFIG_INTERCEPT_PAGE) &&
+	    kvm_vsm_msg_page_writable(vtl, assist))
+		kvm_vsm_guest_rw(vcpu, assist + HV_VP_ASSIST_INTERCEPT_MESSAGE,
+				 msg, sizeof(*msg), true);
+	if (!queued)
+		return;
+	simp = hv ? READ_ONCE(hv->synic.msg_page) : 0;
+	if ((simp & HV_SIMP_ENABLE) && kvm_vsm_msg_page_writable(vtl, simp)) {
+		simp &= PAGE_MASK;	/* SINT0's slot */
+		if (kvm_vsm_guest_rw(vcpu, simp, &type, sizeof(type), false))
+			goto done;
+		if (type) {
+			/* Busy: the guest EOMs when it has consumed that one. */
+			if (!kvm_vsm_guest_rw(vcpu, simp + 5, &flags, 1, false) &&
+			    !(flags & HV_MESSAGE_FLAG_PENDING)) {
+				flags |= HV_MESSAGE_FLAG_PENDING;
+				kvm_vsm_guest_rw(vcpu, simp + 5, &flags, 1, true);
+			}
+			return;
+		}
+		/* The type last: it is what makes the slot full. */
+		kvm_vsm_guest_rw(vcpu, simp + sizeof(type), (u8 *)msg + sizeof(type),
+				 sizeof(*msg) - sizeof(type), true);
+		kvm_vsm_guest_rw(vcpu, simp, msg, sizeof(type), true);
+	}
+done:
+	spin_lock(&part->vsm_lock);
+	if (vp->msg_gen == gen)
+		vp->msg_queued = false;
+	spin_unlock(&part->vsm_lock);
+}
+
 /* KVM_RUN ends with a record for the VMM to answer (docs/api.md). */
 void kvm_vsm_exit_record(struct kvm_vcpu *vcpu, struct kvm_vsm_vp *vp)
 {
@@ -147,6 +222,7 @@ static int kvm_vsm_vcpu_entry(struct kvm_vcpu *vcpu)
 		if (reason && assist)
 			kvm_vsm_guest_rw(vcpu, assist + HV_VP_ASSIST_VTL_ENTRY_REASON,
 					 &reason, sizeof(reason), true);
+		kvm_vsm_intercept_msg_deliver(vcpu, vtl, vp);
 		r = kvm_vsm_forward_resume(vcpu, vtl, vp);
 	}
 	kvm_vsm_vtl_put(vtl, idx);

@@ -7,9 +7,20 @@
  * - kvm_hv_hypercall: VSM hypercall codes of attached VMs are diverted to
  *   kvm_vsm_hv_hypercall() by rewriting the return IP (IPMODIFY); the
  *   original is never called, so its IBT seal on 6.12 does not matter.
- * - kvm_mmu_page_fault, make_spte, kvm_hv_set_msr_common: observed for
- *   attached VMs (counters in KVM_VSM_GET_PARTITION_INFO); permission and
- *   overlay policy attach here.
+ * - kvm_mmu_page_fault: an access that the VTL's protections deny is
+ *   diverted to kvm_vsm_mem_intercept() (IPMODIFY, before KVM's fast
+ *   page fault, mapping code or emulator sees it); a fault in a 2 MiB
+ *   region to split first, to kvm_vsm_mmu_fault_split().
+ * - make_spte: W and X taken out of pte_access (argument 4) for frames
+ *   that deny them; a read-denied frame maps the zero page (mmu.c).
+ * - kvm_arch_vcpu_pre_fault_memory (6.11+): refused where restricted.
+ * - kvm_set_msr_common: a guest MSR write that points KVM at a frame the
+ *   VTL may not write fails (#GP); kvm_[vcpu_]read/write_guest[_page]:
+ *   KVM's accesses on the guest's behalf (emulator, Hyper-V pages and
+ *   hypercall buffers) to denied frames fail with -EFAULT.
+ * - kvm_arch_free_memslot: what mmu.c counted in the memslot is forgotten.
+ * - kvm_hv_set_msr_common, and the above: counters in
+ *   KVM_VSM_GET_PARTITION_INFO.
  * - kvm_vcpu_kick, kvm_vcpu_wake_up: what KVM calls after making an
  *   interrupt pending; for a higher VTL that is not running, interrupt.c
  *   preempts the lower VTL of the same VP. Both: the compiler inlines
@@ -30,7 +41,14 @@ static DEFINE_MUTEX(kvm_vsm_hooks_lock);
 static unsigned int kvm_vsm_hooks_users;
 
 enum { HOOK_HV_HYPERCALL, HOOK_PAGE_FAULT, HOOK_MAKE_SPTE, HOOK_HV_SET_MSR,
-	HOOK_VCPU_KICK, HOOK_VCPU_WAKE_UP, NR_HOOKS };
+	HOOK_VCPU_KICK, HOOK_VCPU_WAKE_UP, HOOK_SET_MSR, HOOK_READ_GUEST,
+	HOOK_WRITE_GUEST, HOOK_VCPU_READ_GUEST, HOOK_VCPU_WRITE_GUEST,
+	HOOK_VCPU_READ_GUEST_PAGE, HOOK_VCPU_WRITE_GUEST_PAGE,
+	HOOK_FREE_MEMSLOT,
+#ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
+	HOOK_PRE_FAULT,
+#endif
+	NR_HOOKS };
 
 static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
 	[HOOK_HV_HYPERCALL]	= "kvm_hv_hypercall",
@@ -39,6 +57,17 @@ static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
 	[HOOK_HV_SET_MSR]	= "kvm_hv_set_msr_common",
 	[HOOK_VCPU_KICK]	= KVM_VSM_KICK_FN_NAME,
 	[HOOK_VCPU_WAKE_UP]	= "kvm_vcpu_wake_up",
+	[HOOK_SET_MSR]		= "kvm_set_msr_common",
+	[HOOK_READ_GUEST]	= "kvm_read_guest",
+	[HOOK_WRITE_GUEST]	= "kvm_write_guest",
+	[HOOK_VCPU_READ_GUEST]	= "kvm_vcpu_read_guest",
+	[HOOK_VCPU_WRITE_GUEST]	= "kvm_vcpu_write_guest",
+	[HOOK_VCPU_READ_GUEST_PAGE] = "kvm_vcpu_read_guest_page",
+	[HOOK_VCPU_WRITE_GUEST_PAGE] = "kvm_vcpu_write_guest_page",
+	[HOOK_FREE_MEMSLOT]	= "kvm_arch_free_memslot",
+#ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
+	[HOOK_PRE_FAULT]	= "kvm_arch_vcpu_pre_fault_memory",
+#endif
 };
 
 /*
@@ -52,23 +81,191 @@ static bool kvm_vsm_hook_is(unsigned long ip, int hook)
 	return ip - kvm_vsm_hook_ip[hook] <= 4;
 }
 
+/* ---- Divert targets: each has the signature of what it replaces ---- */
+
+/* kvm_mmu_page_fault() of a denied access, or of a region to split. */
+static int kvm_vsm_page_fault(struct kvm_vcpu *vcpu, gpa_t gpa, u64 error_code,
+			      void *insn, int insn_len)
+{
+	struct kvm_vsm_vtl *vtl;
+	int idx, r = 1;		/* else the guest retries: it faults again */
+
+	vtl = kvm_vsm_vtl_get(vcpu->kvm, &idx);
+	if (vtl) {
+		switch (kvm_vsm_mmu_fault_check(vtl, vcpu, gpa, error_code)) {
+		case KVM_VSM_PF_DENY:
+			r = kvm_vsm_mem_intercept(vcpu, vtl, gpa, error_code,
+						  kvm_vsm_mmu_fault_access(error_code),
+						  insn, insn_len);
+			break;
+		case KVM_VSM_PF_SPLIT:
+			r = kvm_vsm_mmu_fault_split(vtl, gpa_to_gfn(gpa));
+			if (!r)
+				r = 1;
+			break;
+		}
+	}
+	kvm_vsm_vtl_put(vtl, idx);
+	return r;
+}
+
+/* kvm_set_msr_common() of a write KVM would act on in a denied frame. */
+static int kvm_vsm_msr_refused(struct kvm_vcpu *vcpu, struct msr_data *msr)
+{
+	return 1;	/* #GP, as for a bad value */
+}
+
+/* KVM's own access to a denied frame: as for a GPA without memory. */
+static int kvm_vsm_guest_rw_refused(void *kvm_or_vcpu, gpa_t gpa, void *data,
+				    unsigned long len)
+{
+	return -EFAULT;
+}
+
+static int kvm_vsm_guest_page_refused(struct kvm_vcpu *vcpu, gfn_t gfn,
+				      void *data, int offset, int len)
+{
+	return -EFAULT;
+}
+
+#ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
+/*
+ * KVM_PRE_FAULT_MEMORY maps without a page fault, possibly huge: refused
+ * where the 1 GiB around the address holds a restricted frame.
+ */
+static long kvm_vsm_pre_fault_refused(struct kvm_vcpu *vcpu,
+				      struct kvm_pre_fault_memory *range)
+{
+	return -EPERM;
+}
+
+static bool kvm_vsm_pre_fault_denied(struct kvm_vsm_vtl *vtl,
+				     struct kvm_pre_fault_memory *range)
+{
+	gfn_t g = round_down(gpa_to_gfn(range->gpa),
+			     KVM_PAGES_PER_HPAGE(PG_LEVEL_1G));
+
+	return kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl, g,
+					     KVM_PAGES_PER_HPAGE(PG_LEVEL_1G));
+}
+#endif
+
+/* Does KVM's access through hook @hook, arguments in @regs, hit a denied frame? */
+static bool kvm_vsm_guest_access_denied(struct kvm_vsm_vtl *vtl, int hook,
+					struct pt_regs *regs)
+{
+	unsigned long a1 = regs_get_kernel_argument(regs, 1);
+	unsigned long a3 = regs_get_kernel_argument(regs, 3);
+	unsigned long a4 = regs_get_kernel_argument(regs, 4);
+
+	switch (hook) {
+	case HOOK_READ_GUEST:
+	case HOOK_VCPU_READ_GUEST:
+		return !kvm_vsm_mmu_range_allowed(vtl, a1, a3, KVM_VSM_ACCESS_READ);
+	case HOOK_WRITE_GUEST:
+	case HOOK_VCPU_WRITE_GUEST:
+		return !kvm_vsm_mmu_range_allowed(vtl, a1, a3, KVM_VSM_ACCESS_WRITE);
+	case HOOK_VCPU_READ_GUEST_PAGE:	/* (vcpu, gfn, data, offset, len) */
+		return !kvm_vsm_mmu_range_allowed(vtl, gfn_to_gpa(a1) + (int)a3,
+						  (int)a4, KVM_VSM_ACCESS_READ);
+	case HOOK_VCPU_WRITE_GUEST_PAGE:
+		return !kvm_vsm_mmu_range_allowed(vtl, gfn_to_gpa(a1) + (int)a3,
+						  (int)a4, KVM_VSM_ACCESS_WRITE);
+	default:
+		return false;
+	}
+}
+
+static int kvm_vsm_hook_of(unsigned long ip);
+
+/*
+ * IPMODIFY hooks: where KVM would act against a VTL's protections (or run
+ * a VSM hypercall), the return IP becomes a function of ours with the
+ * same signature and the original does not run. Lock-free, preemption
+ * off (ftrace); KVM holds the VM's kvm->srcu on the vCPU paths.
+ */
 static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *ops,
 				   struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
+	unsigned long a0, target = 0;
+	struct kvm_vsm_vtl *vtl;
 	struct kvm_vcpu *vcpu;
+	struct kvm *kvm;
 	bool longmode;
-	int idx;
+	int idx, hook;
 
 	if (!static_branch_unlikely(&kvm_vsm_attached) || !regs)
 		return;
-	vcpu = (struct kvm_vcpu *)regs_get_kernel_argument(regs, 0);
+	hook = kvm_vsm_hook_of(ip);
+	a0 = regs_get_kernel_argument(regs, 0);
+	vcpu = (struct kvm_vcpu *)a0;
+	kvm = (hook == HOOK_READ_GUEST || hook == HOOK_WRITE_GUEST) ?
+	      (struct kvm *)a0 : vcpu->kvm;
 	idx = srcu_read_lock(&kvm_vsm_srcu);
-	if (kvm_vsm_vtl_of(vcpu->kvm) &&
-	    kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode)))
-		regs->ip = (unsigned long)kvm_vsm_hv_hypercall;
+	vtl = kvm_vsm_vtl_of(kvm);
+	if (!vtl)
+		goto out;
+	switch (hook) {
+	case HOOK_HV_HYPERCALL:
+		if (kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode)))
+			target = (unsigned long)kvm_vsm_hv_hypercall;
+		break;
+	case HOOK_PAGE_FAULT:
+		atomic64_inc(&vtl->part->page_faults);
+		if (kvm_vsm_mmu_fault_check(vtl, vcpu, regs_get_kernel_argument(regs, 1),
+					    regs_get_kernel_argument(regs, 2)))
+			target = (unsigned long)kvm_vsm_page_fault;
+		break;
+	case HOOK_SET_MSR:
+		if (kvm_vsm_mmu_msr_denied(vtl, (struct msr_data *)
+					   regs_get_kernel_argument(regs, 1)))
+			target = (unsigned long)kvm_vsm_msr_refused;
+		break;
+	case HOOK_VCPU_READ_GUEST_PAGE:
+	case HOOK_VCPU_WRITE_GUEST_PAGE:
+		if (kvm_vsm_guest_access_denied(vtl, hook, regs))
+			target = (unsigned long)kvm_vsm_guest_page_refused;
+		break;
+#ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
+	case HOOK_PRE_FAULT:
+		if (kvm_vsm_pre_fault_denied(vtl, (struct kvm_pre_fault_memory *)
+					     regs_get_kernel_argument(regs, 1)))
+			target = (unsigned long)kvm_vsm_pre_fault_refused;
+		break;
+#endif
+	default:
+		if (kvm_vsm_guest_access_denied(vtl, hook, regs))
+			target = (unsigned long)kvm_vsm_guest_rw_refused;
+		break;
+	}
+	if (target)
+		regs->ip = target;
+out:
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
+}
+
+/*
+ * make_spte() for an attached VM's frame, address space 0: pte_access
+ * (argument 4, %rcx) limited to what the frame allows; for a read-denied
+ * frame, pfn (argument 6, %r9) becomes the zero page's. ftrace restores
+ * the argument registers from @regs on return.
+ */
+static void notrace kvm_vsm_make_spte(struct kvm_vsm_vtl *vtl,
+				      struct pt_regs *regs)
+{
+	const struct kvm_memory_slot *slot =
+		(void *)regs_get_kernel_argument(regs, 2);
+	bool zero_page;
+
+	atomic64_inc(&vtl->part->spte_builds);
+	if (!slot || slot->as_id || !kvm_vsm_perm_active(vtl->part, vtl->vtl))
+		return;
+	regs->cx = kvm_vsm_mmu_spte_access(vtl, regs_get_kernel_argument(regs, 4),
+					   regs->cx, &zero_page);
+	if (zero_page)
+		regs->r9 = page_to_pfn(ZERO_PAGE(0));
 }
 
 /*
@@ -90,12 +287,15 @@ static bool kvm_vsm_msr_makes_hv_exit(u32 msr)
 }
 
 /* A guest's Hyper-V MSR write (counted; partition.c tells exits apart). */
-static void notrace kvm_vsm_hv_msr_written(struct kvm_vsm_partition *part,
+static void notrace kvm_vsm_hv_msr_written(struct kvm_vsm_vtl *vtl,
 					   struct kvm_vcpu *vcpu, u32 msr)
 {
+	struct kvm_vsm_partition *part = vtl->part;
 	struct kvm_vsm_vpstate *st;
 
 	atomic64_inc(&part->hv_msr_writes);
+	if (msr == HV_X64_MSR_EOM)
+		kvm_vsm_intercept_eom(vtl, vcpu);
 	if (!kvm_vsm_msr_makes_hv_exit(msr))
 		return;
 	st = xa_load(&part->vpstates, vcpu->vcpu_idx);
@@ -108,25 +308,31 @@ static void notrace kvm_vsm_observe(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
-	struct kvm_vsm_partition *part;
 	struct kvm_vsm_vtl *vtl;
 	struct kvm_vcpu *vcpu;
+	struct kvm *kvm;
 	int idx;
 
 	if (!static_branch_unlikely(&kvm_vsm_attached) || !regs)
 		return;
-	vcpu = (struct kvm_vcpu *)regs_get_kernel_argument(regs, 0);
+	if (kvm_vsm_hook_is(ip, HOOK_FREE_MEMSLOT)) {	/* (kvm, slot) */
+		kvm = (struct kvm *)regs_get_kernel_argument(regs, 0);
+		vcpu = NULL;
+	} else {
+		vcpu = (struct kvm_vcpu *)regs_get_kernel_argument(regs, 0);
+		kvm = vcpu->kvm;
+	}
 	idx = srcu_read_lock(&kvm_vsm_srcu);
-	vtl = kvm_vsm_vtl_of(vcpu->kvm);
-	if (vtl) {
-		part = vtl->part;
-		if (kvm_vsm_hook_is(ip, HOOK_PAGE_FAULT))
-			atomic64_inc(&part->page_faults);
-		else if (kvm_vsm_hook_is(ip, HOOK_MAKE_SPTE))
-			atomic64_inc(&part->spte_builds);
+	vtl = kvm_vsm_vtl_of(kvm);
+	if (vtl && !vcpu) {
+		kvm_vsm_mmu_slot_freed(vtl, (struct kvm_memory_slot *)
+				       regs_get_kernel_argument(regs, 1));
+	} else if (vtl) {
+		if (kvm_vsm_hook_is(ip, HOOK_MAKE_SPTE))
+			kvm_vsm_make_spte(vtl, regs);
 		else if (kvm_vsm_hook_is(ip, HOOK_HV_SET_MSR) &&
 			 !(u8)regs_get_kernel_argument(regs, 3))	/* guest write */
-			kvm_vsm_hv_msr_written(part, vcpu,
+			kvm_vsm_hv_msr_written(vtl, vcpu,
 					       regs_get_kernel_argument(regs, 1));
 	}
 	srcu_read_unlock(&kvm_vsm_srcu, idx);
@@ -166,14 +372,26 @@ static struct ftrace_ops kvm_vsm_kick_ops = {
 static struct ftrace_ops *kvm_vsm_hook_ops(int hook)
 {
 	switch (hook) {
-	case HOOK_HV_HYPERCALL:
-		return &kvm_vsm_divert_ops;
+	case HOOK_MAKE_SPTE:
+	case HOOK_HV_SET_MSR:
+	case HOOK_FREE_MEMSLOT:
+		return &kvm_vsm_observe_ops;
 	case HOOK_VCPU_KICK:
 	case HOOK_VCPU_WAKE_UP:
 		return &kvm_vsm_kick_ops;
 	default:
-		return &kvm_vsm_observe_ops;
+		return &kvm_vsm_divert_ops;
 	}
+}
+
+static int kvm_vsm_hook_of(unsigned long ip)
+{
+	int i;
+
+	for (i = 0; i < NR_HOOKS; i++)
+		if (kvm_vsm_hook_is(ip, i))
+			return i;
+	return -1;
 }
 
 static struct ftrace_ops *const kvm_vsm_all_ops[] = {

@@ -44,6 +44,13 @@ KVM_VSM_FN(kvm_mmu_reset_context, void, (struct kvm_vcpu *vcpu))
 /* asm/kvm_host.h, later arch/x86/kvm/x86.h */
 KVM_VSM_FN(kvm_queue_exception, void, (struct kvm_vcpu *vcpu, unsigned int nr))
 KVM_VSM_FN(kvm_skip_emulated_instruction, int, (struct kvm_vcpu *vcpu))
+KVM_VSM_FN(kvm_emulate_instruction, int,
+	   (struct kvm_vcpu *vcpu, int emulation_type))
+
+/* arch/x86/kvm/x86.h; struct x86_exception is in arch/x86/kvm/kvm_emulate.h */
+KVM_VSM_FN(kvm_read_guest_virt, int,
+	   (struct kvm_vcpu *vcpu, gva_t addr, void *val, unsigned int bytes,
+	    struct x86_exception *exception))
 
 /* asm/kvm_host.h (6.1) or arch/x86/kvm/x86.h, later arch/x86/kvm/msrs.h */
 KVM_VSM_FN(kvm_valid_efer, bool, (struct kvm_vcpu *vcpu, u64 efer))

@@ -72,6 +72,17 @@ struct kvm_vsm_vp {
 	/* VSM registers of this VP at this VTL, under part->vsm_lock. */
 	u64 vina;
 	u64 secure_config[KVM_VSM_MAX_VTLS];	/* VsmVpSecureConfigVtlN */
+	/*
+	 * A memory intercept of the VTL below, for this VTL (intercept.c),
+	 * written at this vCPU's next entry (entry.c): into the VP assist
+	 * page once (msg_new), into SINT0's SIMP slot when that is free
+	 * (msg_queued, again after each EOM). One deep: a newer intercept
+	 * replaces one never delivered. Under part->vsm_lock.
+	 */
+	bool msg_new;
+	bool msg_queued;
+	u32 msg_gen;
+	struct tlfs_message msg;
 };
 
 /* One attached VM = one VTL. */
@@ -155,6 +166,7 @@ struct kvm_vsm_partition {
 	struct xarray vpstates;		/* VP index -> kvm_vsm_vpstate */
 	struct kvm_vsm_vtl *vtls[KVM_VSM_MAX_VTLS];
 	u32 run_mode;
+	u32 run_flags;			/* KVM_VSM_RUN_MODE_F_* */
 	/* Guest-visible VSM state (enable.c, registers.c). */
 	spinlock_t vsm_lock;
 	u16 enabled_vtls;		/* HvCallEnablePartitionVtl; bit 0 always */
@@ -303,6 +315,8 @@ u32 kvm_vsm_protection_max(void);	/* KVM_VSM_CAP_PROTECTION */
 int kvm_vsm_mem_intercept(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 			  gpa_t gpa, u64 error_code, u8 access, void *insn,
 			  int insn_len);
+/* The guest wrote HV_X64_MSR_EOM (hooks.c, any context, kvm_vsm_srcu). */
+void kvm_vsm_intercept_eom(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu);
 
 /* interrupt.c: a higher VTL's interrupt preempts a lower VTL. */
 void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu);	/* from the kick hooks */
@@ -321,6 +335,9 @@ void kvm_vsm_exit_ring_full(struct kvm_vcpu *vcpu, struct kvm_vsm_vpstate *st,
 int kvm_vsm_guest_rw(struct kvm_vcpu *vcpu, gpa_t gpa, void *data,
 		     unsigned long len, bool write);
 int kvm_vsm_assist_ret_regs(struct kvm_vcpu *vcpu, u64 regs[2]);
+void kvm_vsm_intercept_msg_deliver(struct kvm_vcpu *vcpu,
+				   struct kvm_vsm_vtl *vtl,
+				   struct kvm_vsm_vp *vp);
 
 /* decode.c: a guest's hypercall, in and out. */
 bool kvm_vsm_is_vsm_hypercall(u16 code);
@@ -423,6 +440,17 @@ bool kvm_vsm_mmu_needs_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
 int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
 void kvm_vsm_mmu_slot_freed(struct kvm_vsm_vtl *vtl,
 			    struct kvm_memory_slot *slot);
+/* The policy of the kvm.ko hooks (hooks.c). */
+int kvm_vsm_mmu_init(void);
+enum { KVM_VSM_PF_KVM, KVM_VSM_PF_DENY, KVM_VSM_PF_SPLIT };
+u8 kvm_vsm_mmu_fault_access(u64 error_code);
+int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
+			    gpa_t gpa, u64 error_code);
+unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl, gfn_t gfn,
+				     unsigned int pte_access, bool *zero_page);
+bool kvm_vsm_mmu_range_allowed(struct kvm_vsm_vtl *vtl, gpa_t gpa, u64 len,
+			       u8 access);
+bool kvm_vsm_mmu_msr_denied(struct kvm_vsm_vtl *vtl, struct msr_data *msr);
 
 /* context.c: guest-supplied register state, checked as KVM checks the guest's. */
 bool kvm_vsm_initial_context_valid(struct kvm_vcpu *vcpu,

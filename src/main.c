@@ -15,6 +15,9 @@ static int __init kvm_vsm_init(void)
 	r = kvm_vsm_symbols_init();
 	if (r)
 		return r;
+	r = kvm_vsm_mmu_init();
+	if (r)
+		return r;
 	r = init_srcu_struct(&kvm_vsm_srcu);
 	if (r)
 		return r;

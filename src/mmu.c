@@ -19,58 +19,57 @@
 
 #define KVM_VSM_REGION_SHIFT	KVM_HPAGE_GFN_SHIFT(PG_LEVEL_2M)
 #define KVM_VSM_REGION_PAGES	KVM_PAGES_PER_HPAGE(PG_LEVEL_2M)
+#define KVM_VSM_1G_SHIFT	KVM_HPAGE_GFN_SHIFT(PG_LEVEL_1G)
+#define KVM_VSM_1G_PAGES	KVM_PAGES_PER_HPAGE(PG_LEVEL_1G)
+/* vtl->lpage keys: a 2 MiB region's number, or a 1 GiB one's with this. */
+#define KVM_VSM_KEY_1G		BIT(BITS_PER_LONG - 2)
 
 /*
- * Tightening more 2 MiB regions than this at once (the partition-wide
- * default, a restriction of most of memory) counts nothing up front:
- * each region is split at its first fault (kvm_vsm_mmu_fault_split()).
+ * Tightening more 2 MiB regions than this at once (a restriction of most
+ * of memory) counts only the 1 GiB level up front, per memslot; each 2 MiB
+ * region is split at its first fault (kvm_vsm_mmu_fault_split()).
  */
 #define KVM_VSM_SPLIT_EAGER_MAX	4096	/* 8 GiB */
 
 /*
- * The memslot (address space 0) that holds all of @region, or NULL: KVM
- * never maps a huge page across a memslot edge (it disallows those at
- * memslot creation for good), so a region no slot covers whole needs nothing.
- * Caller: kvm->srcu.
+ * The memslot (address space 0) that holds all of the huge frame of
+ * @npages at @base, or NULL: KVM never maps a huge page across a memslot
+ * edge (it disallows those for good at memslot creation), so a frame no
+ * slot covers whole needs nothing. Caller: kvm->srcu.
  */
-static struct kvm_memory_slot *kvm_vsm_region_slot(struct kvm *kvm,
-						   unsigned long region)
+static struct kvm_memory_slot *kvm_vsm_huge_slot(struct kvm *kvm, gfn_t base,
+						 u64 npages)
 {
-	gfn_t base = (gfn_t)region << KVM_VSM_REGION_SHIFT;
 	struct kvm_memory_slot *slot;
 
 	slot = __gfn_to_memslot(kvm_memslots(kvm), base);
 	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID) ||
-	    base + KVM_VSM_REGION_PAGES > slot->base_gfn + slot->npages)
+	    base + npages > slot->base_gfn + slot->npages)
 		return NULL;
 	return slot;
 }
 
-static bool kvm_vsm_region_counted(struct kvm_vsm_vtl *vtl,
-				   unsigned long region,
-				   struct kvm_memory_slot *slot)
+static bool kvm_vsm_counted(struct kvm_vsm_vtl *vtl, unsigned long key,
+			    struct kvm_memory_slot *slot)
 {
-	return xa_load(&vtl->lpage, region) == slot->arch.lpage_info[0];
+	return xa_load(&vtl->lpage, key) == slot->arch.lpage_info[0];
 }
 
 /*
- * Count @region as disallowed for huge pages in @slot, unless already
- * done for this memslot instance. Caller: kvm->mmu_lock for write (KVM
- * reads the counts under it, for read or write), @region reserved in
- * vtl->lpage. True if it counted now.
+ * Count the huge frame at @gfn as disallowed in @slot, at @level and
+ * above, unless already done for this memslot instance (@key). Caller:
+ * kvm->mmu_lock for write (KVM reads the counts under it), @key reserved
+ * in vtl->lpage. True if it counted now.
  */
-static bool kvm_vsm_region_disallow(struct kvm_vsm_vtl *vtl,
-				    unsigned long region,
-				    struct kvm_memory_slot *slot)
+static bool kvm_vsm_disallow(struct kvm_vsm_vtl *vtl, unsigned long key,
+			     struct kvm_memory_slot *slot, gfn_t gfn, int level)
 {
-	gfn_t gfn = (gfn_t)region << KVM_VSM_REGION_SHIFT;
 	unsigned long i;
-	int level;
 
 	lockdep_assert_held_write(&vtl->kvm->mmu_lock);
-	if (kvm_vsm_region_counted(vtl, region, slot))
+	if (kvm_vsm_counted(vtl, key, slot))
 		return false;
-	for (level = PG_LEVEL_2M; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) {
+	for (; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) {
 		/* KVM's gfn_to_index() (arch/x86/kvm/mmu.h) */
 		i = (gfn >> KVM_HPAGE_GFN_SHIFT(level)) -
 		    (slot->base_gfn >> KVM_HPAGE_GFN_SHIFT(level));
@@ -78,33 +77,66 @@ static bool kvm_vsm_region_disallow(struct kvm_vsm_vtl *vtl,
 	}
 	/*
 	 * Reserved, so this does not allocate. Should it fail anyway, the
-	 * region is counted again next time: one more, harmless.
+	 * frame is counted again next time: one more, harmless.
 	 */
-	xa_store(&vtl->lpage, region, slot->arch.lpage_info[0], GFP_NOWAIT);
+	xa_store(&vtl->lpage, key, slot->arch.lpage_info[0], GFP_NOWAIT);
 	return true;
 }
 
 /*
- * Split @region of @vtl's VM if it is not yet: count it, then zap its
- * mappings (a huge one among them) so KVM maps it again in 4 KiB pages.
+ * Count the huge frame (@level, @npages at @gfn) for @key if not yet.
  * Caller: kvm->srcu, may sleep. -ENOMEM: nothing done.
  */
-static int kvm_vsm_region_split(struct kvm_vsm_vtl *vtl, unsigned long region,
-				bool *fresh)
+static int kvm_vsm_count(struct kvm_vsm_vtl *vtl, unsigned long key,
+			 gfn_t gfn, u64 npages, int level, bool *fresh)
 {
 	struct kvm *kvm = vtl->kvm;
 	struct kvm_memory_slot *slot;
 
 	*fresh = false;
-	slot = kvm_vsm_region_slot(kvm, region);
-	if (!slot || kvm_vsm_region_counted(vtl, region, slot))
+	slot = kvm_vsm_huge_slot(kvm, gfn, npages);
+	if (!slot || kvm_vsm_counted(vtl, key, slot))
 		return 0;
-	if (xa_reserve(&vtl->lpage, region, GFP_KERNEL_ACCOUNT))
+	if (xa_reserve(&vtl->lpage, key, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
 	write_lock(&kvm->mmu_lock);
-	*fresh = kvm_vsm_region_disallow(vtl, region, slot);
+	*fresh = kvm_vsm_disallow(vtl, key, slot, gfn, level);
 	write_unlock(&kvm->mmu_lock);
 	return 0;
+}
+
+/* 2 MiB region @r: both huge levels. */
+static int kvm_vsm_region_split(struct kvm_vsm_vtl *vtl, unsigned long r,
+				bool *fresh)
+{
+	return kvm_vsm_count(vtl, r, (gfn_t)r << KVM_VSM_REGION_SHIFT,
+			     KVM_VSM_REGION_PAGES, PG_LEVEL_2M, fresh);
+}
+
+/*
+ * A bulk restriction: the 1 GiB level of every 1 GiB frame of
+ * [@gfn, @end) that a memslot holds whole (a few per memslot), so a fault
+ * in an unrestricted 2 MiB region cannot map a 1 GiB page over restricted
+ * ones. The caller zaps the range after tightening.
+ */
+static int kvm_vsm_split_1g(struct kvm_vsm_vtl *vtl, gfn_t gfn, gfn_t end)
+{
+	struct kvm_memory_slot *slot;
+	gfn_t g, lo, hi;
+	bool fresh;
+	int bkt, ret = 0;
+
+	kvm_for_each_memslot(slot, bkt, kvm_memslots(vtl->kvm)) {
+		lo = max(gfn, slot->base_gfn);
+		hi = min(end, slot->base_gfn + slot->npages);
+		for (g = round_down(lo, KVM_VSM_1G_PAGES); g < hi && !ret;
+		     g += KVM_VSM_1G_PAGES)
+			ret = kvm_vsm_count(vtl, KVM_VSM_KEY_1G | (g >> KVM_VSM_1G_SHIFT),
+					    g, KVM_VSM_1G_PAGES, PG_LEVEL_1G, &fresh);
+		if (ret)
+			break;
+	}
+	return ret;
 }
 
 int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
@@ -115,14 +147,18 @@ int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 	bool fresh;
 	int idx, ret = 0;
 
-	if (!n || gfn + n < gfn)
+	if (!n)
 		return 0;
+	if (gfn + n < gfn)
+		n = ~(gfn_t)0 - gfn;
 	first = gfn >> KVM_VSM_REGION_SHIFT;
 	last = (gfn + n - 1) >> KVM_VSM_REGION_SHIFT;
-	if (last - first >= KVM_VSM_SPLIT_EAGER_MAX)
-		return 0;	/* at each region's first fault */
 
 	idx = srcu_read_lock(&kvm->srcu);
+	if (last - first >= KVM_VSM_SPLIT_EAGER_MAX) {
+		ret = kvm_vsm_split_1g(vtl, gfn, gfn + n);
+		goto out;
+	}
 	for (r = first; r <= last; r++) {
 		ret = kvm_vsm_region_split(vtl, r, &fresh);
 		if (ret)
@@ -141,42 +177,54 @@ int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 	}
 	if (zend)
 		kvm_vsm_zap_gfn_range(kvm, zstart, zend);
+out:
 	srcu_read_unlock(&kvm->srcu, idx);
 	return ret;
 }
 
 /*
- * Lock-free, from the fault hook (kvm->srcu held by KVM): does the 2 MiB
- * region of @gfn hold a restricted frame and still allow a huge mapping?
+ * Lock-free, from the fault hook (kvm->srcu held by KVM), for a VTL with
+ * restrictions: may KVM still map a huge page over restricted frames at
+ * @gfn? The 2 MiB level when @gfn's region holds a restricted frame (a
+ * memslot created after the restriction, a bulk restriction); the 1 GiB
+ * level always (one check of a whole 1 GiB range per fault would cost
+ * more than the 1 GiB mappings a VTL with restrictions gives up).
  */
 bool kvm_vsm_mmu_needs_split(struct kvm_vsm_vtl *vtl, gfn_t gfn)
 {
-	unsigned long region = gfn >> KVM_VSM_REGION_SHIFT;
+	gfn_t base = round_down(gfn, KVM_VSM_REGION_PAGES);
+	gfn_t gbase = round_down(gfn, KVM_VSM_1G_PAGES);
 	struct kvm_memory_slot *slot;
 
-	slot = kvm_vsm_region_slot(vtl->kvm, region);
-	if (!slot || kvm_vsm_region_counted(vtl, region, slot))
+	slot = kvm_vsm_huge_slot(vtl->kvm, gbase, KVM_VSM_1G_PAGES);
+	if (slot && !kvm_vsm_counted(vtl, KVM_VSM_KEY_1G | (gfn >> KVM_VSM_1G_SHIFT), slot))
+		return true;
+	slot = kvm_vsm_huge_slot(vtl->kvm, base, KVM_VSM_REGION_PAGES);
+	if (!slot || kvm_vsm_counted(vtl, gfn >> KVM_VSM_REGION_SHIFT, slot))
 		return false;
-	return kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl,
-					     (gfn_t)region << KVM_VSM_REGION_SHIFT,
+	return kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl, base,
 					     KVM_VSM_REGION_PAGES);
 }
 
 /*
  * The lazy split, in place of the fault that found kvm_vsm_mmu_needs_split()
- * (vCPU thread, kvm->srcu held by KVM): the guest retries the access.
+ * (vCPU thread, kvm->srcu held by KVM); the guest then retries the access.
+ * Nothing to zap: a huge mapping there predates the restriction, whose
+ * tightening zapped it.
  */
 int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn)
 {
-	unsigned long region = gfn >> KVM_VSM_REGION_SHIFT;
-	gfn_t base = (gfn_t)region << KVM_VSM_REGION_SHIFT;
+	gfn_t base = round_down(gfn, KVM_VSM_REGION_PAGES);
 	bool fresh;
 	int ret;
 
-	ret = kvm_vsm_region_split(vtl, region, &fresh);
-	if (!ret && fresh)
-		kvm_vsm_zap_gfn_range(vtl->kvm, base, base + KVM_VSM_REGION_PAGES);
-	return ret;
+	ret = kvm_vsm_count(vtl, KVM_VSM_KEY_1G | (gfn >> KVM_VSM_1G_SHIFT),
+			    round_down(gfn, KVM_VSM_1G_PAGES), KVM_VSM_1G_PAGES,
+			    PG_LEVEL_1G, &fresh);
+	if (ret || !kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl, base,
+						  KVM_VSM_REGION_PAGES))
+		return ret;
+	return kvm_vsm_region_split(vtl, gfn >> KVM_VSM_REGION_SHIFT, &fresh);
 }
 
 void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
@@ -190,22 +238,237 @@ void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 	kvm_vsm_zap_gfn_range(vtl->kvm, gfn, end);
 }
 
-/* A memslot's metadata goes: forget the regions counted in it. */
-void kvm_vsm_mmu_slot_freed(struct kvm_vsm_vtl *vtl,
-			    struct kvm_memory_slot *slot)
+static void kvm_vsm_forget(struct kvm_vsm_vtl *vtl, void *linfo,
+			   unsigned long first, unsigned long last)
 {
-	unsigned long first = slot->base_gfn >> KVM_VSM_REGION_SHIFT;
-	unsigned long last;
-	void *linfo = slot->arch.lpage_info[0];
-	void *old;
 	XA_STATE(xas, &vtl->lpage, first);
+	void *old;
 
-	if (!slot->npages || !linfo)
-		return;
-	last = (slot->base_gfn + slot->npages - 1) >> KVM_VSM_REGION_SHIFT;
 	xas_lock(&xas);
 	xas_for_each(&xas, old, last)
 		if (old == linfo)
 			xas_store(&xas, NULL);
 	xas_unlock(&xas);
+}
+
+/*
+ * A memslot's metadata goes (any context: the hook): forget what was
+ * counted in it, so a new array at the same address is counted afresh.
+ */
+void kvm_vsm_mmu_slot_freed(struct kvm_vsm_vtl *vtl,
+			    struct kvm_memory_slot *slot)
+{
+	void *linfo = slot->arch.lpage_info[0];
+	gfn_t last = slot->base_gfn + slot->npages - 1;
+
+	if (!slot->npages || !linfo)
+		return;
+	kvm_vsm_forget(vtl, linfo, slot->base_gfn >> KVM_VSM_REGION_SHIFT,
+		       last >> KVM_VSM_REGION_SHIFT);
+	kvm_vsm_forget(vtl, linfo, KVM_VSM_KEY_1G | (slot->base_gfn >> KVM_VSM_1G_SHIFT),
+		       KVM_VSM_KEY_1G | (last >> KVM_VSM_1G_SHIFT));
+}
+
+/* ---- The policy the kvm.ko hooks (hooks.c) apply ---- */
+
+/*
+ * The MMU's ACC_* bits (private arch/x86/kvm/mmu/spte.h, later mmu.h).
+ * With ACC_READ_MASK (bit 0), exec moved to bit 3 and bit 2 is both the
+ * U/S bit (non-EPT formats) and user-exec (EPT's XU): stripped for no
+ * execute only where KVM builds EPT entries (shadow_xu_mask set).
+ */
+#ifdef KVM_VSM_HAVE_ACC_READ
+#define KVM_VSM_ACC_READ	BIT(0)
+#define KVM_VSM_ACC_WRITE	BIT(1)
+#define KVM_VSM_ACC_USER_EXEC	BIT(2)
+#define KVM_VSM_ACC_EXEC	BIT(3)
+static const u64 *kvm_vsm_shadow_xu_mask __ro_after_init;
+#else
+#define KVM_VSM_ACC_WRITE	BIT(1)
+#define KVM_VSM_ACC_USER	BIT(2)
+#define KVM_VSM_ACC_EXEC	BIT(0)
+#endif
+
+int kvm_vsm_mmu_init(void)
+{
+#ifdef KVM_VSM_HAVE_ACC_READ
+	kvm_vsm_shadow_xu_mask =
+		(void *)kvm_vsm_kvm_symbol("shadow_xu_mask", STT_OBJECT);
+	if (!kvm_vsm_shadow_xu_mask) {
+		pr_err("kvm-vsm: cannot find shadow_xu_mask in kvm.ko\n");
+		return -ENOENT;
+	}
+#endif
+	return 0;
+}
+
+/* What a fault's error code says the access was (every kernel alike). */
+u8 kvm_vsm_mmu_fault_access(u64 error_code)
+{
+	/*
+	 * NPT: the #PF error code. EPT: KVM builds the same WRITE and FETCH
+	 * bits; the read bit it used to add (PFERR_USER_MASK, up to 6.x) is
+	 * gone on 7.x, where USER means a user-mode linear access: neither
+	 * is needed, a read is what is neither write nor fetch. An A/D-bit
+	 * update by the CPU's own walk (PFERR_GUEST_PAGE_MASK) has WRITE.
+	 */
+	if (error_code & PFERR_WRITE_MASK)
+		return KVM_VSM_ACCESS_WRITE;
+	if (error_code & PFERR_FETCH_MASK)
+		return KVM_VSM_ACCESS_EXECUTE;
+	return KVM_VSM_ACCESS_READ;
+}
+
+static bool kvm_vsm_prot_allows(u8 prot, u8 access)
+{
+	switch (access) {
+	case KVM_VSM_ACCESS_WRITE:
+		return prot & KVM_VSM_PROT_WRITE;
+	case KVM_VSM_ACCESS_EXECUTE:	/* no MBEC: either execute bit */
+		return prot & (KVM_VSM_PROT_KX | KVM_VSM_PROT_UX);
+	default:
+		return prot & KVM_VSM_PROT_READ;
+	}
+}
+
+/*
+ * A fault of @vcpu (attached as @vtl) at @gpa: denied, to be split first,
+ * or KVM's. Lock-free (the ftrace hook, KVM holds kvm->srcu). Only the
+ * TDP fault of the VTL's own guest is judged: a nested (L2) guest's fault
+ * is at an L2 address and a shadow-paging fault at a linear one; for
+ * those the SPTE built for the frame is limited instead (make_spte hook).
+ */
+int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
+			    gpa_t gpa, u64 error_code)
+{
+	gfn_t gfn = gpa_to_gfn(gpa);
+	struct kvm_memory_slot *slot;
+
+	if (!kvm_vsm_perm_active(vtl->part, vtl->vtl) ||
+	    (error_code & PFERR_RSVD_MASK) ||		/* MMIO SPTE */
+	    (vcpu->arch.hflags & HF_GUEST_MASK) ||
+	    !vcpu->arch.mmu->root_role.direct)
+		return KVM_VSM_PF_KVM;
+	slot = __gfn_to_memslot(kvm_vcpu_memslots(vcpu), gfn);
+	/* Not RAM (MMIO), or SMM's address space: not ours. */
+	if (!slot || slot->as_id)
+		return KVM_VSM_PF_KVM;
+	if (!kvm_vsm_prot_allows(kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn),
+				 kvm_vsm_mmu_fault_access(error_code)))
+		return KVM_VSM_PF_DENY;
+	if (kvm_vsm_mmu_needs_split(vtl, gfn))
+		return KVM_VSM_PF_SPLIT;
+	return KVM_VSM_PF_KVM;
+}
+
+/*
+ * make_spte()'s pte_access for @gfn of @vtl: W and X taken away where the
+ * frame denies them. A read-denied frame gets here only without a fault
+ * KVM handed to us (prefetch, a nested guest's fault): *zero_page, the
+ * SPTE is to map the zero page, read-only, not executable. Never 0
+ * (make_spte() warns): an emptied access keeps read.
+ */
+unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl, gfn_t gfn,
+				     unsigned int pte_access, bool *zero_page)
+{
+	u8 prot = kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn);
+	unsigned int acc = pte_access;
+
+	*zero_page = false;
+	if (prot == KVM_VSM_PROT_ALL)
+		return pte_access;
+	if (!(prot & KVM_VSM_PROT_READ)) {
+		*zero_page = true;
+		prot = 0;
+	}
+	if (!(prot & KVM_VSM_PROT_WRITE))
+		acc &= ~KVM_VSM_ACC_WRITE;
+	if (!(prot & (KVM_VSM_PROT_KX | KVM_VSM_PROT_UX))) {
+		acc &= ~KVM_VSM_ACC_EXEC;
+#ifdef KVM_VSM_HAVE_ACC_READ
+		if (READ_ONCE(*kvm_vsm_shadow_xu_mask))
+			acc &= ~KVM_VSM_ACC_USER_EXEC;
+#endif
+	}
+	if (!acc)
+#ifdef KVM_VSM_HAVE_ACC_READ
+		acc = KVM_VSM_ACC_READ;
+#else
+		acc = KVM_VSM_ACC_USER;	/* EPT without exec-only: readable */
+#endif
+	return acc;
+}
+
+/* May @vtl's VM access [@gpa, @gpa + @len) for @access (KVM on its behalf)? */
+bool kvm_vsm_mmu_range_allowed(struct kvm_vsm_vtl *vtl, gpa_t gpa, u64 len,
+			       u8 access)
+{
+	gfn_t gfn, last;
+
+	if (!kvm_vsm_perm_active(vtl->part, vtl->vtl) || !len)
+		return true;
+	last = gpa_to_gfn(gpa + len - 1);
+	for (gfn = gpa_to_gfn(gpa); gfn <= last; gfn++)
+		if (!kvm_vsm_prot_allows(kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn),
+					 access))
+			return false;
+	return true;
+}
+
+/*
+ * A guest's WRMSR that points KVM at guest memory it then writes (and
+ * reads): the range, if @msr enables one. Each as KVM decodes the value.
+ */
+static bool kvm_vsm_msr_range(u32 msr, u64 data, gpa_t *gpa, u64 *len)
+{
+	switch (msr) {
+	case HV_X64_MSR_SIMP:
+	case HV_X64_MSR_SIEFP:
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+	case HV_X64_MSR_HYPERCALL:
+	case HV_X64_MSR_REFERENCE_TSC:
+		*gpa = data & PAGE_MASK;
+		*len = PAGE_SIZE;
+		return data & 1;	/* each one's enable bit */
+	case MSR_KVM_SYSTEM_TIME:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		*gpa = data & ~1ULL;
+		*len = sizeof(struct pvclock_vcpu_time_info);
+		return data & 1;
+	case MSR_KVM_WALL_CLOCK:
+	case MSR_KVM_WALL_CLOCK_NEW:	/* written at once, no enable bit */
+		*gpa = data;
+		*len = sizeof(struct pvclock_wall_clock);
+		return true;
+	case MSR_KVM_STEAL_TIME:
+		*gpa = data & KVM_STEAL_VALID_BITS;
+		*len = sizeof(struct kvm_steal_time);
+		return data & KVM_MSR_ENABLED;
+	case MSR_KVM_PV_EOI_EN:
+		*gpa = data & ~KVM_MSR_ENABLED;
+		*len = sizeof(u8);
+		return data & KVM_MSR_ENABLED;
+	case MSR_KVM_ASYNC_PF_EN:
+		*gpa = data & ~0x3fULL;
+		*len = sizeof(struct kvm_vcpu_pv_apf_data);
+		return data & KVM_ASYNC_PF_ENABLED;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A guest (not host-initiated) MSR write of @vcpu that would have KVM
+ * write a frame its VTL may not write: refused like a bad value (#GP).
+ */
+bool kvm_vsm_mmu_msr_denied(struct kvm_vsm_vtl *vtl, struct msr_data *msr)
+{
+	gpa_t gpa;
+	u64 len;
+
+	if (msr->host_initiated || !kvm_vsm_perm_active(vtl->part, vtl->vtl) ||
+	    !kvm_vsm_msr_range(msr->index, msr->data, &gpa, &len))
+		return false;
+	/* Every page KVM writes it also reads: write implies read. */
+	return !kvm_vsm_mmu_range_allowed(vtl, gpa, len, KVM_VSM_ACCESS_WRITE);
 }

@@ -73,6 +73,7 @@ static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
 	info->page_faults = atomic64_read(&part->page_faults);
 	info->spte_builds = atomic64_read(&part->spte_builds);
 	info->hv_msr_writes = atomic64_read(&part->hv_msr_writes);
+	info->memory_intercepts = atomic64_read(&part->memory_intercepts);
 	kvm_vsm_perm_usage(part, &info->protection_bytes, &info->protected_pages);
 	return 0;
 }
@@ -223,8 +224,12 @@ static long kvm_vsm_run_vp_owned(struct kvm_vsm_partition *part,
 		arg->vtl = st->active_vtl;
 		vtl = part->vtls[arg->vtl];
 		vp = vtl ? xa_load(&vtl->vps, arg->vp) : NULL;
-		if (vp && vp->vcpu_file)
+		if (vp && vp->vcpu_file) {
 			file = get_file(vp->vcpu_file);
+			/* A memory intercept message waits for its SINT0 slot. */
+			if (READ_ONCE(vp->msg_queued))
+				kvm_vsm_arm_entry(vp->vcpu);
+		}
 		mutex_unlock(&part->lock);
 		if (!file)
 			return -ENOENT;
@@ -305,13 +310,18 @@ static long kvm_vsm_run_vp(struct kvm_vsm_partition *part,
 static int kvm_vsm_set_run_mode(struct kvm_vsm_partition *part,
 				struct kvm_vsm_run_mode *arg)
 {
-	if (!kvm_vsm_arg_clean(arg))
+	if ((arg->flags & ~KVM_VSM_RUN_MODE_F_INTERCEPTS_TO_VMM) ||
+	    !kvm_vsm_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 	if (arg->mode != KVM_VSM_RUN_MODE_KERNEL &&
 	    arg->mode != KVM_VSM_RUN_MODE_USERSPACE)
 		return -EINVAL;
+	/* Userspace mode sends every intercept to the VMM: no choice to make. */
+	if (arg->mode == KVM_VSM_RUN_MODE_USERSPACE && arg->flags)
+		return -EINVAL;
 	mutex_lock(&part->lock);
-	part->run_mode = arg->mode;
+	WRITE_ONCE(part->run_flags, arg->flags);
+	WRITE_ONCE(part->run_mode, arg->mode);
 	mutex_unlock(&part->lock);
 	return 0;
 }

@@ -63,7 +63,8 @@ static u64 kvm_vsm_get_register(struct kvm_vsm_reg_target *t, u32 name,
 		*val = t->vp->vina;
 		return HV_STATUS_SUCCESS;
 	case HV_REG_VSM_CAPABILITIES:
-		*val = HV_VSM_CAP_DR6_SHARED;	/* DR6 moves with the VP */
+		/* DR6 moves with the VP; intercepts reach the VP assist page. */
+		*val = HV_VSM_CAP_DR6_SHARED | HV_VSM_CAP_INTERCEPT_PAGE;
 		return HV_STATUS_SUCCESS;
 	case HV_REG_VSM_PARTITION_CONFIG:
 		if (!t->vtl)	/* VTL0 configures nothing below it */

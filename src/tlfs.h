@@ -9,6 +9,7 @@
 #define KVM_VSM_TLFS_H
 
 #include <linux/build_bug.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 
 /* Hypercall codes. */
@@ -179,6 +180,7 @@ struct tlfs_register_assoc {
  * Dr6Shared at bit 63 (docs/design.md says why).
  */
 #define HV_VSM_CAP_DR6_SHARED		BIT_ULL(0)
+#define HV_VSM_CAP_INTERCEPT_PAGE	BIT_ULL(27)	/* intercept_page_available */
 
 /* VsmVina. */
 #define HV_VSM_VINA_VALID		(GENMASK_ULL(7, 0) | BIT_ULL(8) | \
@@ -191,6 +193,8 @@ struct tlfs_register_assoc {
 #define HV_VSM_CONFIG_ENABLE_VTL_PROTECTION	BIT_ULL(0)
 #define HV_VSM_CONFIG_DEFAULT_MASK_SHIFT	1
 #define HV_VSM_CONFIG_DEFAULT_MASK		GENMASK_ULL(4, 1)
+/* Intercepts also land in the VP assist page's intercept_message. */
+#define HV_VSM_CONFIG_INTERCEPT_PAGE		BIT_ULL(12)
 
 /* HvCallModifyVtlProtectionMask (0x000C, rep): header, then u64 GPA numbers. */
 #ifndef HV_MAP_GPA_READABLE	/* include/hyperv/hvhdk_mini.h has them (7.x) */
@@ -211,6 +215,87 @@ struct tlfs_modify_vtl_protection_mask {
 /* SynIC message carrying a secure memory intercept, on SINT0. */
 #define HVMSG_GPA_INTERCEPT		0x80000001
 
+/*
+ * SynIC message (HV_MESSAGE, struct hv_message): a 16-byte header and a
+ * 240-byte payload; SINT n's slot is at n * 256 in the SIMP page.
+ */
+#define HV_SIMP_ENABLE			BIT_ULL(0)
+#define HV_MESSAGE_FLAG_PENDING		BIT(0)
+
+struct tlfs_message_header {
+	u32 message_type;
+	u8 payload_size;
+	u8 message_flags;	/* HV_MESSAGE_FLAG_PENDING */
+	u8 reserved[2];
+	u64 sender;		/* port id or originator */
+} __packed;
+
+struct tlfs_message {
+	struct tlfs_message_header header;
+	u8 payload[240];
+} __packed;
+
+static_assert(offsetof(struct tlfs_message, header.payload_size) == 4);
+static_assert(offsetof(struct tlfs_message, header.message_flags) == 5);
+static_assert(offsetof(struct tlfs_message, payload) == 16);
+static_assert(sizeof(struct tlfs_message) == 256);
+
+/*
+ * HV_X64_INTERCEPT_MESSAGE_HEADER and HV_X64_MEMORY_INTERCEPT_MESSAGE as
+ * Microsoft defines them (Linux include/hyperv/hvhdk.h, openvmm hvdef):
+ * 0x50 bytes; no segment or GPR state beyond CS (docs/design.md).
+ */
+#define HV_EXEC_STATE_CPL		GENMASK(1, 0)
+#define HV_EXEC_STATE_CR0_PE		BIT(2)
+#define HV_EXEC_STATE_CR0_AM		BIT(3)
+#define HV_EXEC_STATE_EFER_LMA		BIT(4)
+#define HV_EXEC_STATE_DEBUG_ACTIVE	BIT(5)
+#define HV_EXEC_STATE_INTR_PENDING	BIT(6)
+#define HV_EXEC_STATE_VTL_SHIFT		7	/* 4 bits */
+#define HV_EXEC_STATE_INTR_SHADOW	BIT(12)
+
+struct tlfs_x64_intercept_header {
+	u32 vp_index;
+	u8 instruction_length;	/* 3:0; 7:4 CR8, exo partitions only */
+	u8 access_type;		/* 0 read, 1 write, 2 execute */
+	u16 execution_state;	/* HV_EXEC_STATE_* */
+	struct tlfs_seg cs;
+	u64 rip;
+	u64 rflags;
+} __packed;
+
+#define HV_MEMORY_ACCESS_GVA_VALID	BIT(0)
+#define HV_MEMORY_ACCESS_GVA_GPA_VALID	BIT(1)
+#define HV_CACHE_TYPE_WRITEBACK		6
+
+struct tlfs_x64_memory_intercept {
+	struct tlfs_x64_intercept_header header;
+	u32 cache_type;
+	u8 instruction_byte_count;
+	u8 memory_access_info;	/* HV_MEMORY_ACCESS_* */
+	u8 tpr_priority;
+	u8 reserved;
+	u64 gva;
+	u64 gpa;
+	u8 instruction_bytes[16];
+} __packed;
+
+static_assert(offsetof(struct tlfs_x64_intercept_header, instruction_length) == 4);
+static_assert(offsetof(struct tlfs_x64_intercept_header, access_type) == 5);
+static_assert(offsetof(struct tlfs_x64_intercept_header, execution_state) == 6);
+static_assert(offsetof(struct tlfs_x64_intercept_header, cs) == 8);
+static_assert(offsetof(struct tlfs_x64_intercept_header, rip) == 0x18);
+static_assert(offsetof(struct tlfs_x64_intercept_header, rflags) == 0x20);
+static_assert(sizeof(struct tlfs_x64_intercept_header) == 0x28);
+static_assert(offsetof(struct tlfs_x64_memory_intercept, cache_type) == 0x28);
+static_assert(offsetof(struct tlfs_x64_memory_intercept, instruction_byte_count) == 0x2c);
+static_assert(offsetof(struct tlfs_x64_memory_intercept, memory_access_info) == 0x2d);
+static_assert(offsetof(struct tlfs_x64_memory_intercept, tpr_priority) == 0x2e);
+static_assert(offsetof(struct tlfs_x64_memory_intercept, gva) == 0x30);
+static_assert(offsetof(struct tlfs_x64_memory_intercept, gpa) == 0x38);
+static_assert(offsetof(struct tlfs_x64_memory_intercept, instruction_bytes) == 0x40);
+static_assert(sizeof(struct tlfs_x64_memory_intercept) == 0x50);
+
 /* VsmVpSecureConfigVtlN. */
 #define HV_VSM_SECURE_CONFIG_MBEC	BIT_ULL(0)
 #define HV_VSM_SECURE_CONFIG_TLB_LOCKED	BIT_ULL(1)
@@ -219,6 +304,7 @@ struct tlfs_modify_vtl_protection_mask {
 #define HV_VP_ASSIST_ENABLE		BIT_ULL(0)
 #define HV_VP_ASSIST_VTL_ENTRY_REASON	0x08
 #define HV_VP_ASSIST_VTL_RET_RAX	0x10	/* then vtl_ret_x64rcx */
+#define HV_VP_ASSIST_INTERCEPT_MESSAGE	0x70	/* a struct tlfs_message */
 
 #define HV_VTL_ENTRY_VTL_CALL		1
 #define HV_VTL_ENTRY_INTERRUPT		2
