@@ -31,7 +31,7 @@
 #endif
 #define HVCALL_SET_VP_REGS		0x0051
 #define HV_REG_PARTITION_CONFIG		0x000d0007
-#define HV_FAST				(1ull << 16)
+#define HV_FAST				BIT_ULL(16)
 #define HV_REPS(n)			((u64)(n) << 32)
 #define HV_USE_TARGET			0x10
 
@@ -53,7 +53,7 @@
 #define EXIT_PORT	0xf4	/* VTL1 is done: an I/O exit to the test */
 #define NR_DATA		8
 #define LONG_LIST	510	/* a whole input page of GPAs */
-#define BAD_GFN		(1ull << 30)	/* 4 TiB: no memory there */
+#define BAD_GFN		BIT_ULL(30)	/* 4 TiB: no memory there */
 #define PROT_TIMEOUT	300
 
 /* Guest memory both VTLs share. */
