@@ -21,24 +21,7 @@
  * is all or nothing, and a guest's batch of reps too.
  */
 #include "kvm_vsm.h"
-
-#define PERM_CHUNK_SHIFT	9
-#define PERM_CHUNK_FRAMES	BIT(PERM_CHUNK_SHIFT)
-#define PERM_NR_CODES		10
-
-enum { PERM_PAL2 = 1, PERM_NIB4 = 2 };
-
-struct kvm_vsm_perm_chunk {
-	struct rcu_head rcu;
-	u8 kind;		/* PERM_PAL2 or PERM_NIB4; fixed */
-	u8 npal;		/* PAL2: palette entries in use */
-	u16 own;		/* frames with a mask of their own */
-	u8 pal[4];		/* PAL2: the codes */
-	u8 data[];		/* 128 (PAL2) or 256 (NIB4) bytes */
-};
-
-#define PERM_PAL2_BYTES	(PERM_CHUNK_FRAMES / 4)
-#define PERM_NIB4_BYTES	(PERM_CHUNK_FRAMES / 2)
+#include "perm_codec.h"
 
 /* A staged chunk: its codes, and what prepare built from them. */
 struct kvm_vsm_perm_stage {
@@ -46,29 +29,6 @@ struct kvm_vsm_perm_stage {
 	void *final;		/* NULL, a value entry or a new chunk */
 	bool whole;		/* one code for all: code[0] */
 };
-
-/* Code <-> mask: 0 is no own mask, 1 no access, 2 + (mask >> 1) READ|... */
-static inline u8 perm_mask_code(u8 mask)
-{
-	return mask ? 2 + ((mask >> 1) & 7) : 1;
-}
-
-static inline u8 perm_code_mask(u8 code)
-{
-	return code <= 1 ? 0 : KVM_VSM_PROT_READ | ((code - 2) << 1);
-}
-
-static u8 perm_chunk_code(const struct kvm_vsm_perm_chunk *c, unsigned int i)
-{
-	u8 b;
-
-	if (c->kind == PERM_PAL2) {
-		b = READ_ONCE(c->data[i / 4]);
-		return READ_ONCE(c->pal[(b >> (2 * (i % 4))) & 3]);
-	}
-	b = READ_ONCE(c->data[i / 2]);
-	return (b >> (4 * (i % 2))) & 0xf;
-}
 
 /* The code of @gfn: lock-free, any context. */
 static u8 perm_code(struct kvm_vsm_perm *pv, gfn_t gfn)
@@ -219,12 +179,6 @@ void kvm_vsm_perm_usage(struct kvm_vsm_partition *part, u64 *bytes, u64 *pages)
 
 /* ---- transactions (writers, under part->perm_lock) ---- */
 
-static size_t perm_chunk_size(u8 kind)
-{
-	return sizeof(struct kvm_vsm_perm_chunk) +
-	       (kind == PERM_PAL2 ? PERM_PAL2_BYTES : PERM_NIB4_BYTES);
-}
-
 static unsigned int perm_entry_own(void *e)
 {
 	if (!e)
@@ -335,16 +289,11 @@ int kvm_vsm_perm_txn_set(struct kvm_vsm_perm_txn *t, gfn_t gfn, u64 n, u8 prot)
 static int perm_encode(struct kvm_vsm_perm_stage *s)
 {
 	struct kvm_vsm_perm_chunk *c;
-	unsigned int i, own = 0;
-	u8 pal[4], npal = 0, j;
-	u16 codes = 0;
+	u8 kind;
 
 	if (!s->whole) {
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++) {
-			codes |= BIT(s->code[i]);
-			own += !!s->code[i];
-		}
-		if (hweight16(codes) == 1) {
+		kind = perm_codec_kind(s->code);
+		if (!kind) {
 			s->whole = true;
 			s->code[0] = s->code[1];
 		}
@@ -353,28 +302,10 @@ static int perm_encode(struct kvm_vsm_perm_stage *s)
 		s->final = s->code[0] ? xa_mk_value(s->code[0]) : NULL;
 		return 0;
 	}
-	c = kzalloc(perm_chunk_size(hweight16(codes) <= 4 ? PERM_PAL2 : PERM_NIB4),
-		    GFP_KERNEL_ACCOUNT);
+	c = kzalloc(perm_chunk_size(kind), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
-	c->own = own;
-	if (hweight16(codes) > 4) {
-		c->kind = PERM_NIB4;
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++)
-			c->data[i / 2] |= s->code[i] << (4 * (i % 2));
-	} else {
-		c->kind = PERM_PAL2;
-		for (j = 0; j < PERM_NR_CODES; j++)
-			if (codes & BIT(j))
-				pal[npal++] = j;
-		memcpy(c->pal, pal, npal);
-		c->npal = npal;
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++) {
-			for (j = 0; pal[j] != s->code[i]; j++)
-				;
-			c->data[i / 4] |= j << (2 * (i % 4));
-		}
-	}
+	perm_codec_fill(c, kind, s->code);
 	s->final = c;
 	return 0;
 }
