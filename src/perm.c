@@ -11,9 +11,8 @@
  *   NIB4 chunk        more than 4: one 4-bit code per frame
  *
  * A code is 0 (no own mask) or 1 + one of the 9 valid masks. Writers hold
- * part->perm_lock and never change a published chunk except to move a
- * frame to a code already in its palette; anything else builds a new
- * chunk and frees the old one after RCU. Readers (the fault path, any
+ * part->perm_lock and never change a published chunk: a change builds a
+ * new one and frees the old one after RCU. Readers (the fault path, any
  * context) are lock-free: xa_load under RCU and READ_ONCE on the bytes.
  *
  * Changes go through a transaction (struct kvm_vsm_perm_txn): staged
@@ -24,7 +23,7 @@
 #include "kvm_vsm.h"
 
 #define PERM_CHUNK_SHIFT	9
-#define PERM_CHUNK_FRAMES	(1u << PERM_CHUNK_SHIFT)
+#define PERM_CHUNK_FRAMES	BIT(PERM_CHUNK_SHIFT)
 #define PERM_NR_CODES		10
 
 enum { PERM_PAL2 = 1, PERM_NIB4 = 2 };
@@ -34,7 +33,7 @@ struct kvm_vsm_perm_chunk {
 	u8 kind;		/* PERM_PAL2 or PERM_NIB4; fixed */
 	u8 npal;		/* PAL2: palette entries in use */
 	u16 own;		/* frames with a mask of their own */
-	u8 pal[4];		/* PAL2: the codes; entries only appended */
+	u8 pal[4];		/* PAL2: the codes */
 	u8 data[];		/* 128 (PAL2) or 256 (NIB4) bytes */
 };
 
@@ -156,8 +155,10 @@ bool kvm_vsm_perm_range_restricted(struct kvm_vsm_partition *part, u8 vtl,
 
 static void perm_update_active(struct kvm_vsm_perm *pv)
 {
-	WRITE_ONCE(pv->active, pv->nchunks || pv->nvalues ||
-			       pv->dflt != KVM_VSM_PROT_ALL);
+	bool active = pv->nchunks || pv->nvalues ||
+		      pv->dflt != KVM_VSM_PROT_ALL;
+
+	WRITE_ONCE(pv->active, active);
 }
 
 /*
@@ -412,7 +413,7 @@ void kvm_vsm_perm_txn_commit(struct kvm_vsm_perm_txn *t)
 	WARN_ON_ONCE(!t->prepared);
 	/* Readers that skip inactive VTLs must see the new chunks. */
 	WRITE_ONCE(pv->active, true);
-	smp_wmb();
+	smp_wmb();	/* active before the chunks; pairs with the zap's locks */
 	xa_for_each(&t->stage, idx, s) {
 		void *new = s->final;
 

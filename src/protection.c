@@ -20,7 +20,7 @@
 /* Reps applied per exit: a long list never stalls the guest. */
 #define KVM_VSM_PROT_BATCH	64
 /* The most entries (set) or frames (get) one ioctl takes. */
-#define KVM_VSM_PROT_MAX	(1u << 16)
+#define KVM_VSM_PROT_MAX	BIT(16)
 /* More runs than this: one zap over their span, one flush. */
 #define KVM_VSM_ZAP_RUNS	16
 

@@ -197,11 +197,13 @@ struct tlfs_register_assoc {
 #define HV_VSM_CONFIG_INTERCEPT_PAGE		BIT_ULL(12)
 
 /* HvCallModifyVtlProtectionMask (0x000C, rep): header, then u64 GPA numbers. */
+#ifndef HV_MAP_GPA_READABLE	/* include/hyperv/hvhdk_mini.h has them (7.x) */
 #define HV_MAP_GPA_READABLE		BIT(0)
 #define HV_MAP_GPA_WRITABLE		BIT(1)
 #define HV_MAP_GPA_KERNEL_EXECUTABLE	BIT(2)
 #define HV_MAP_GPA_USER_EXECUTABLE	BIT(3)
 #define HV_MAP_GPA_PERMISSIONS_MASK	0xfu
+#endif
 
 struct tlfs_modify_vtl_protection_mask {
 	u64 partition_id;
