@@ -432,7 +432,7 @@ static void vmm_guest(u64 vp)
 
 /* ---- host ---- */
 
-/* The GPA of the PTE mapping @gva (4-level, 4 KiB pages); clears its A bit. */
+/* The GPA of the PTE mapping @gva (4 KiB pages); clears its A bit. */
 static u64 ic_pte_gpa(struct kvm_vm *vm, struct kvm_vcpu *v, u64 gva)
 {
 	struct kvm_sregs sr;
@@ -441,7 +441,8 @@ static u64 ic_pte_gpa(struct kvm_vm *vm, struct kvm_vcpu *v, u64 gva)
 
 	vcpu_sregs_get(v, &sr);
 	table = sr.cr3 & 0x000ffffffffff000ull;
-	for (level = 3; level > 0; level--) {
+	/* Newer libraries use 5-level paging where the CPU has it. */
+	for (level = sr.cr4 & X86_CR4_LA57 ? 4 : 3; level > 0; level--) {
 		e = addr_gpa2hva(vm, table + ((gva >> (12 + 9 * level)) & 511) * 8);
 		TEST_ASSERT(*e & 1, "PTE level %d not present", level);
 		table = *e & 0x000ffffffffff000ull;
