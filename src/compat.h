@@ -47,7 +47,7 @@ struct kvm_vsm_kvm_fns {
 #else
 #define KVM_VSM_FN(name, ret, args)
 #endif
-#define KVM_VSM_FN_LOOKUP(name, ret, args)	typeof(name) *name;
+#define KVM_VSM_FN_LOOKUP(name, ret, args)	ret (*name) args;
 #include "kvm_fns.h"
 };
 

@@ -173,15 +173,15 @@ static void expect_mi(struct mmu_vm *m, u32 vp, u64 gpa, u32 access)
 
 static void rwx_guest(u64 vp)
 {
-	volatile u64 *x = (u64 *)g_x;
+	u64 *x = (u64 *)g_x;
 	u64 (*fn)(void) = (void *)g_code;
 
-	x[0] = 1;			/* writable mapping, then restricted */
+	WRITE_ONCE(x[0], 1);		/* writable mapping, then restricted */
 	GUEST_SYNC(1);
-	GUEST_ASSERT_EQ(x[0], 1);	/* read: permitted, maps the page */
-	x[0] = 2;			/* write: intercepted until loosened */
+	GUEST_ASSERT_EQ(READ_ONCE(x[0]), 1);	/* read: permitted, maps it */
+	WRITE_ONCE(x[0], 2);		/* write: intercepted until loosened */
 	GUEST_SYNC(2);
-	GUEST_ASSERT_EQ(x[1], 0x77);	/* no access: intercepted */
+	GUEST_ASSERT_EQ(READ_ONCE(x[1]), 0x77);	/* no access: intercepted */
 	GUEST_SYNC(3);
 	GUEST_ASSERT_EQ(fn(), 42);	/* not executable: intercepted */
 	GUEST_DONE();
@@ -240,10 +240,10 @@ static void huge_guest(u64 vp)
 	u64 i;
 
 	for (i = 0; i < g_huge_pages; i++)
-		*(volatile u64 *)(g_huge + i * 4096) = 1;
+		WRITE_ONCE(*(u64 *)(g_huge + i * 4096), 1);
 	GUEST_SYNC(1);
 	for (i = 0; i < g_huge_pages; i++)
-		*(volatile u64 *)(g_huge + i * 4096) = 2;
+		WRITE_ONCE(*(u64 *)(g_huge + i * 4096), 2);
 	GUEST_DONE();
 }
 
@@ -294,7 +294,7 @@ static void huge_test(struct __test_metadata *_metadata,
 		/* The 2 MiB mapping over the page is gone (split). */
 		EXPECT_LT(huge_after, huge_before);
 	} else {
-		ksft_print_msg("no 2 MiB mapping was made (pages_2m %ld): the split is not observed\n",
+		ksft_print_msg("no 2 MiB mapping (pages_2m %ld): split not observed\n",
 			       huge_before);
 	}
 
@@ -351,7 +351,7 @@ TEST(huge_hugetlbfs)
 	long n = hugetlb_free(4);
 
 	if (n < HUGE_PAGES / 512)
-		SKIP(return, "guest kernel gives %ld free hugetlbfs pages (HugePages_Free), %d needed",
+		SKIP(return, "%ld free hugetlbfs pages (HugePages_Free), %d needed",
 		     n, HUGE_PAGES / 512);
 	huge_test(_metadata, VM_MEM_SRC_ANONYMOUS_HUGETLB);
 	hugetlb_free(0);
@@ -361,11 +361,11 @@ TEST(huge_hugetlbfs)
 
 static void smp_guest(u64 vp)
 {
-	volatile u64 *x = (u64 *)g_x;
+	u64 *x = (u64 *)g_x;
 
 	if (vp == 1)
 		while (!READ_ONCE(g_stop))
-			x[0]++;
+			WRITE_ONCE(x[0], READ_ONCE(x[0]) + 1);
 	GUEST_DONE();
 }
 
@@ -388,8 +388,8 @@ TEST(smp_restrict_while_writing)
 {
 	struct smp_run s = {};
 	struct mmu_vm m;
-	volatile u64 *x;
 	u64 x_gpa, seen, spins;
+	u64 *x;
 	pthread_t t;
 
 	mmu_vm_create(&m, smp_guest, 2);
@@ -539,9 +539,110 @@ TEST(mmio_copy_from_read_denied)
 	EXPECT_EQ(leaked, 0);
 	EXPECT_GT(writes, 0);
 	EXPECT_EQ(!!reads_denied + !!mi_denied, 1);
-	ksft_print_msg("MMIO writes %d, emulator reads of the denied page as MMIO %d, intercepts %d (src %#llx)\n",
+	ksft_print_msg("MMIO writes %d, denied-page reads as MMIO %d, intercepts %d (src %#llx)\n",
 		       writes, reads_denied, mi_denied, (unsigned long long)src_gpa);
 	mmu_vm_destroy(&m);
+}
+
+/* The emulator's write on VTL0's behalf: MMIO to a write-denied page. */
+static void mmio_to_ro_guest(u64 vp)
+{
+	u64 src = g_mmio, dst = g_x, n = 16;
+
+	asm volatile("rep movsb" : "+S"(src), "+D"(dst), "+c"(n) :: "memory");
+	GUEST_DONE();
+}
+
+TEST(mmio_copy_to_write_denied)
+{
+	int refused = 0, mi_denied = 0, reads = 0, r, i;
+	struct kvm_run *run;
+	struct mmu_vm m;
+	struct ucall uc;
+	struct mi mi;
+	u64 x_gpa;
+	u8 *x;
+
+	mmu_vm_create(&m, mmio_to_ro_guest, 1);
+	g_x = vm_vaddr_alloc_page(m.p.vm[0]);
+	x_gpa = addr_gva2gpa(m.p.vm[0], g_x);
+	x = addr_gva2hva(m.p.vm[0], g_x);
+	memset(x, 0xa5, 4096);
+	virt_map(m.p.vm[0], MMIO_GVA, MMIO_GPA, 1);
+	g_mmio = MMIO_GVA;
+	sync_global_to_guest(m.p.vm[0], g_x);
+	sync_global_to_guest(m.p.vm[0], g_mmio);
+	prot_set(&m, x_gpa, 1, PROT_RX);
+	run = m.p.vp[0][0]->run;
+
+	for (;;) {
+		r = mmu_run(&m, 0, &uc, &mi);
+		if (r == RUN_UCALL)
+			break;
+		if (r == RUN_MI) {
+			EXPECT_EQ(mi.access, KVM_VSM_ACCESS_WRITE);
+			EXPECT_EQ(mi.gpa >> 12, x_gpa >> 12);
+			mi_denied++;
+			break;
+		}
+		if (!run->mmio.is_write) {
+			EXPECT_EQ(run->mmio.phys_addr >> 12, MMIO_GPA >> 12);
+			memset(run->mmio.data, 0x33, sizeof(run->mmio.data));
+			reads++;
+		} else {
+			/* KVM's emulator could not write the page: to the VMM. */
+			EXPECT_EQ(run->mmio.phys_addr >> 12, x_gpa >> 12);
+			refused++;
+		}
+	}
+	for (i = 0; i < 4096; i++)
+		if (x[i] != 0xa5)
+			break;
+	EXPECT_EQ(i, 4096);
+	EXPECT_GT(reads, 0);
+	EXPECT_GE(refused + mi_denied, 1);
+	ksft_print_msg("MMIO reads %d, denied-page writes as MMIO %d, intercepts %d\n",
+		       reads, refused, mi_denied);
+	mmu_vm_destroy(&m);
+}
+
+/* ---- KVM_PRE_FAULT_MEMORY maps without a fault ---- */
+
+static void sync_guest(u64 vp)
+{
+	GUEST_SYNC(1);
+	GUEST_DONE();
+}
+
+TEST(pre_fault_refused)
+{
+#ifdef KVM_PRE_FAULT_MEMORY
+	struct kvm_pre_fault_memory pf = {};
+	struct mmu_vm m;
+	u64 x_gpa;
+	int r;
+
+	if (!kvm_check_cap(KVM_CAP_PRE_FAULT_MEMORY))
+		SKIP(return, "KVM_CAP_PRE_FAULT_MEMORY not supported");
+	mmu_vm_create(&m, sync_guest, 1);
+	x_gpa = addr_gva2gpa(m.p.vm[0], vm_vaddr_alloc_page(m.p.vm[0]));
+	expect_sync(&m, 0, 1);
+	prot_set(&m, x_gpa, 1, 0);
+	pf.gpa = x_gpa;
+	pf.size = 4096;
+	r = __vcpu_ioctl(m.p.vp[0][0], KVM_PRE_FAULT_MEMORY, &pf);
+	EXPECT_EQ(r, -1);
+	EXPECT_EQ(errno, EPERM);
+	prot_set(&m, x_gpa, 1, KVM_VSM_PROT_ALL);
+	pf.gpa = x_gpa;
+	pf.size = 4096;
+	r = __vcpu_ioctl(m.p.vp[0][0], KVM_PRE_FAULT_MEMORY, &pf);
+	EXPECT_EQ(r, 0);
+	expect_done(&m, 0);
+	mmu_vm_destroy(&m);
+#else
+	SKIP(return, "this kernel has no KVM_PRE_FAULT_MEMORY");
+#endif
 }
 
 TEST_HARNESS_MAIN
