@@ -684,6 +684,63 @@ TEST_F_TIMEOUT(intercept, kernel_mode_no_vtl1_to_vmm, IC_TIMEOUT)
 	vtl_pair_destroy(&p);
 }
 
+/* VTL0: one increment of a page the VMM keeps read-only for a while. */
+static void refault_guest(u64 vp)
+{
+	ic_inc((u64 *)g_data_gva);
+	GUEST_DONE();
+}
+
+/*
+ * The VMM leaves the page protected and does not consume: each run makes
+ * the same intercept again (nothing retired), one record each, until the
+ * ring is full: then the RING_FULL exit, nothing published. Drained and
+ * unprotected, the increment lands once.
+ */
+TEST_F_TIMEOUT(intercept, ring_full_refaults, IC_TIMEOUT)
+{
+	struct kvm_vsm_prot_entry e = { .count = 1, .prot = PROT_R | PROT_X };
+	struct kvm_vsm_partition_info info;
+	struct kvmvsm_ring ring;
+	struct kvm_run *run;
+	struct vtl_pair p;
+	struct ucall uc;
+	u32 vtl, i;
+
+	ic_pair_create(&p, refault_guest, VTL1_NONE);
+	info = ic_info(p.part);
+	e.gfn = g_data_gpa >> 12;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
+	run = p.vcpu[0]->run;
+	for (i = 0; i < info.ring_entries; i++) {
+		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+		ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+		ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
+		ASSERT_EQ(i + 1, run->hyperv.u.hcall.params[0]);	/* seq */
+	}
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_RING_FULL, run->hyperv.type);
+	EXPECT_EQ(g_data_gpa, run->hyperv.u.hcall.input);
+	EXPECT_EQ(info.ring_entries, ic_info(p.part).memory_intercepts);
+	EXPECT_EQ(0, *(u64 *)addr_gpa2hva(p.vm[0], g_data_gpa));
+	for (i = 0; i < info.ring_entries; i++) {
+		ASSERT_NE(NULL, kvmvsm_ring_peek(&ring));
+		ASSERT_EQ(0, kvmvsm_ring_advance(&ring));
+	}
+	e.prot = PROT_RWX;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+	if (get_ucall(p.vcpu[0], &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	EXPECT_EQ(1, *(u64 *)addr_gpa2hva(p.vm[0], g_data_gpa));
+	EXPECT_EQ(NULL, kvmvsm_ring_peek(&ring));
+	kvmvsm_ring_unmap(&ring);
+	vtl_pair_destroy(&p);
+}
+
 TEST_F(intercept, run_mode_flags)
 {
 	struct vtl_pair p;
