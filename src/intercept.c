@@ -86,7 +86,8 @@ static void kvm_vsm_mi_fill(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	mi->prot = kvm_vsm_perm_get(vtl->part, vtl->vtl, gpa_to_gfn(gpa));
 	mi->rip = kvm_vsm_call(kvm_get_linear_rip)(vcpu);
 	mi->page_walk = error_code & PFERR_GUEST_PAGE_MASK;
-	mi->event = vcpu->arch.exception.injected || vcpu->arch.nmi_injected ||
+	mi->event = vcpu->arch.exception.injected ||
+		    vcpu->arch.exception.pending || vcpu->arch.nmi_injected ||
 		    vcpu->arch.interrupt.injected;
 	if (access == KVM_VSM_ACCESS_EXECUTE || mi->page_walk || mi->event)
 		return;
@@ -246,8 +247,9 @@ static bool kvm_vsm_mi_to_vtl_above(struct kvm_vcpu *vcpu,
 {
 	struct kvm_vsm_partition *part = vtl->part;
 	u32 above = vtl->vtl + 1;
-	struct kvm_vsm_vp *vp;
 	struct kvm_run *run = vcpu->run;
+	struct tlfs_message msg;
+	struct kvm_vsm_vp *vp;
 
 	if (READ_ONCE(part->run_mode) != KVM_VSM_RUN_MODE_KERNEL ||
 	    (READ_ONCE(part->run_flags) & KVM_VSM_RUN_MODE_F_INTERCEPTS_TO_VMM) ||
@@ -259,8 +261,9 @@ static bool kvm_vsm_mi_to_vtl_above(struct kvm_vcpu *vcpu,
 	if (!vp)
 		return false;
 
+	kvm_vsm_mi_message(vcpu, vtl, mi, &msg);
 	spin_lock(&part->vsm_lock);
-	kvm_vsm_mi_message(vcpu, vtl, mi, &vp->msg);
+	vp->msg = msg;
 	vp->msg_new = true;
 	vp->msg_queued = true;
 	vp->msg_gen++;

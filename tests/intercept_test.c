@@ -101,42 +101,70 @@ _Static_assert(offsetof(struct ic_msg, bytes) == 16 + 0x40, "bytes");
 _Static_assert(sizeof(struct ic_msg) == 256, "one slot");
 
 /*
- * The faulting instructions, at known addresses with known bytes (RBX is
- * the pointer in each); each returns or stores the RFLAGS it ran with.
+ * The faulting instructions, at known addresses (global labels, read
+ * back with LEA) and with known bytes; RBX holds the pointer in each.
+ * noipa: a clone would define the label twice.
  */
-asm(".pushsection .text\n"
-	".global ic_write, ic_write_insn\n"
-	"ic_write:\n"			/* u64 ic_write(u64 *p, u64 v): RFLAGS */
-	"	push %rbx\n	mov %rdi, %rbx\n	mov %rsi, %rax\n"
-	"	pushf\n	pop %rcx\n"
-	"ic_write_insn:\n"
-	"	mov %rax, (%rbx)\n"	/* 48 89 03 */
-	"	mov %rcx, %rax\n	pop %rbx\n	ret\n"
-	".global ic_read, ic_read_insn\n"
-	"ic_read:\n"			/* u64 ic_read(u64 *p, u64 *rflags): *p */
-	"	push %rbx\n	mov %rdi, %rbx\n"
-	"	pushf\n	pop %rcx\n	mov %rcx, (%rsi)\n"
-	"ic_read_insn:\n"
-	"	mov (%rbx), %rax\n"	/* 48 8b 03 */
-	"	pop %rbx\n	ret\n"
-	".global ic_inc, ic_inc_insn\n"
-	"ic_inc:\n"			/* void ic_inc(u64 *p) */
-	"	push %rbx\n	mov %rdi, %rbx\n"
-	"ic_inc_insn:\n"
-	"	incq (%rbx)\n"		/* 48 ff 03 */
-	"	pop %rbx\n	ret\n"
-	".global ic_exec\n"
-	"ic_exec:\n"			/* u64 ic_exec(void *code, u64 *rflags) */
-	"	push %rbx\n	mov %rdi, %rbx\n"
-	"	pushf\n	pop %rcx\n	mov %rcx, (%rsi)\n"
-	"	call *%rbx\n"
-	"	pop %rbx\n	ret\n"
-	".popsection\n");
-u64 ic_write(u64 *p, u64 v);
-u64 ic_read(u64 *p, u64 *rflags);
-void ic_inc(u64 *p);
-u64 ic_exec(void *code, u64 *rflags);
-extern const u8 ic_write_insn[], ic_read_insn[], ic_inc_insn[];
+#define IC_NOIPA	__attribute__((noipa))
+
+/* Returns the RFLAGS the store ran with. */
+static IC_NOIPA u64 ic_write(u64 *p, u64 v)
+{
+	u64 flags;
+
+	asm volatile("pushf\n\tpop %[f]\n"
+		     ".global ic_write_insn\n"
+		     "ic_write_insn:\n\t"
+		     "mov %%rax, (%%rbx)"	/* 48 89 03 */
+		     : [f] "=&c"(flags) : "a"(v), "b"(p) : "memory");
+	return flags;
+}
+
+static IC_NOIPA u64 ic_read(u64 *p, u64 *rflags)
+{
+	u64 v, flags;
+
+	asm volatile("pushf\n\tpop %[f]\n"
+		     ".global ic_read_insn\n"
+		     "ic_read_insn:\n\t"
+		     "mov (%%rbx), %%rax"	/* 48 8b 03 */
+		     : [f] "=&c"(flags), "=a"(v) : "b"(p) : "memory");
+	*rflags = flags;
+	return v;
+}
+
+static IC_NOIPA void ic_inc(u64 *p)
+{
+	asm volatile(".global ic_inc_insn\n"
+		     "ic_inc_insn:\n\t"
+		     "incq (%%rbx)"		/* 48 ff 03 */
+		     : : "b"(p) : "cc", "memory");
+}
+
+/* Calls @code (which returns in RAX) with the RFLAGS it stores. */
+static IC_NOIPA u64 ic_exec(void *code, u64 *rflags)
+{
+	u64 v, flags;
+
+	/* The CALL's return address must not land in the red zone. */
+	asm volatile("sub $128, %%rsp\n\t"
+		     "pushf\n\tpop %[f]\n\t"
+		     "call *%%rbx\n\t"
+		     "add $128, %%rsp"
+		     : [f] "=&c"(flags), "=a"(v) : "b"(code)
+		     : "cc", "memory", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11");
+	*rflags = flags;
+	return v;
+}
+
+#define IC_LABEL(name) ({						\
+	u64 __a;							\
+	asm("lea " #name "(%%rip), %0" : "=r"(__a));			\
+	__a;								\
+})
+
+static const u8 ic_write_bytes[] = { 0x48, 0x89, 0x03 };
+static const u8 ic_read_bytes[] = { 0x48, 0x8b, 0x03 };
 
 /* What the code page holds: mov $0x77, %eax; ret. */
 static const u8 ic_code[] = { 0xb8, 0x77, 0x00, 0x00, 0x00, 0xc3 };
@@ -207,28 +235,28 @@ static u64 vtl1_config(void)
 	return guest_hv_call(g_page1_gva, HVCALL_SET_VP_REGISTERS | 1ull << 32, g_in_gpa, 0);
 }
 
-static void ic_copy(void *dst, const volatile void *src)
+static void ic_copy(void *dst, const void *src)
 {
-	const volatile u8 *s = src;
+	const u8 *s = src;
 	u8 *d = dst;
 	int i;
 
 	for (i = 0; i < 256; i++)
-		d[i] = s[i];
+		d[i] = READ_ONCE(s[i]);
 }
 
 /* Entry reason 3: take the message, give the page back, free the slot. */
 static void vtl1_intercept(void)
 {
-	volatile struct ic_msg *slot = (void *)g_simp_gva;
+	struct ic_msg *slot = (void *)g_simp_gva;
 	u64 n = g_nmsg, gfn;
 
 	if (!READ_ONCE(slot->type))
 		g_errors++;
 	if (g_busy == 2) {
 		/* Ours waits: the slot still has the last one, flagged. */
-		g_busy_flags = slot->flags;
-		g_busy_gpa = slot->gpa;
+		g_busy_flags = READ_ONCE(slot->flags);
+		g_busy_gpa = READ_ONCE(slot->gpa);
 		WRITE_ONCE(slot->type, 0);
 		wrmsr(HV_X64_MSR_EOM, 0);
 		for (g_busy_spins = 0; g_busy_spins < 100000000 && !READ_ONCE(slot->type);
@@ -240,13 +268,13 @@ static void vtl1_intercept(void)
 		ic_copy(&g_msg[n], slot);
 		ic_copy(&g_amsg[n], (u8 *)g_assist1_gva[0] + VP_ASSIST_INTERCEPT_MESSAGE);
 	}
-	gfn = slot->gpa >> 12;
+	gfn = READ_ONCE(slot->gpa) >> 12;
 	g_unprot_status = vtl1_protect_mem(&gfn, 1, PROT_RWX);
 	if (g_busy == 1) {
 		g_busy = 2;	/* leave it there: the next one finds it busy */
 	} else {
 		WRITE_ONCE(slot->type, 0);
-		if (slot->flags & HV_MSG_PENDING)
+		if (READ_ONCE(slot->flags) & HV_MSG_PENDING)
 			wrmsr(HV_X64_MSR_EOM, 0);
 	}
 	WRITE_ONCE(g_nmsg, n + 1);
@@ -361,7 +389,7 @@ static void tlfs_guest(u64 vp)
 	GUEST_ASSERT_EQ(g_reasons[3], 1);
 	GUEST_ASSERT_EQ(*data, 0x1234);
 	GUEST_ASSERT_EQ(g_unprot_status, 1ull << 32);
-	vtl0_check_msg(n, 1, g_data_gpa, (u64)ic_write_insn, 3, ic_write_insn, flags);
+	vtl0_check_msg(n, 1, g_data_gpa, IC_LABEL(ic_write_insn), 3, ic_write_bytes, flags);
 
 	/* 2: read of a page VTL1 made no-access (fast form). */
 	vtl0_cmd(CMD_PROTECT_FAST, g_data_gpa >> 12, 0, 0);
@@ -369,7 +397,7 @@ static void tlfs_guest(u64 vp)
 	v = ic_read(data, &rf);
 	GUEST_ASSERT_EQ(v, 0x1234);
 	GUEST_ASSERT_EQ(g_nmsg, n + 2);
-	vtl0_check_msg(n + 1, 0, g_data_gpa, (u64)ic_read_insn, 3, ic_read_insn, rf);
+	vtl0_check_msg(n + 1, 0, g_data_gpa, IC_LABEL(ic_read_insn), 3, ic_read_bytes, rf);
 
 	/* 3: execute from a page VTL1 made non-executable: nothing fetched. */
 	vtl0_cmd(CMD_PROTECT_FAST, g_code_gpa >> 12, PROT_R | PROT_W, 0);
@@ -396,8 +424,8 @@ static void tlfs_guest(u64 vp)
 	GUEST_ASSERT_EQ(*data, 0x5678);
 	GUEST_ASSERT_EQ(*data2, 0x9abc);
 	GUEST_ASSERT_EQ(g_nmsg, n + 5);
-	vtl0_check_msg(n + 3, 1, g_data_gpa, (u64)ic_write_insn, 3, ic_write_insn, flags);
-	vtl0_check_msg(n + 4, 1, g_data2_gpa, (u64)ic_write_insn, 3, ic_write_insn, v);
+	vtl0_check_msg(n + 3, 1, g_data_gpa, IC_LABEL(ic_write_insn), 3, ic_write_bytes, flags);
+	vtl0_check_msg(n + 4, 1, g_data2_gpa, IC_LABEL(ic_write_insn), 3, ic_write_bytes, v);
 
 	/*
 	 * 5: VTL1 made the page-table page of a page VTL0 never touched
@@ -411,7 +439,7 @@ static void tlfs_guest(u64 vp)
 	GUEST_ASSERT_EQ(v, 0x42);
 	GUEST_ASSERT_EQ(g_nmsg, n + 6);
 	GUEST_ASSERT_EQ(g_msg[n + 5].gpa >> 12, g_pte_gpa >> 12);
-	vtl0_check_msg(n + 5, 1, g_msg[n + 5].gpa, (u64)ic_read_insn, 0, NULL, rf);
+	vtl0_check_msg(n + 5, 1, g_msg[n + 5].gpa, IC_LABEL(ic_read_insn), 0, NULL, rf);
 
 	GUEST_ASSERT_EQ(g_reasons[3], 6);
 	GUEST_ASSERT_EQ(g_errors, 0);
@@ -432,7 +460,7 @@ static void vmm_guest(u64 vp)
 
 /* ---- host ---- */
 
-/* The GPA of the PTE mapping @gva (4-level, 4 KiB pages); clears its A bit. */
+/* The GPA of the PTE mapping @gva (4 KiB pages); clears its A bit. */
 static u64 ic_pte_gpa(struct kvm_vm *vm, struct kvm_vcpu *v, u64 gva)
 {
 	struct kvm_sregs sr;
@@ -441,7 +469,8 @@ static u64 ic_pte_gpa(struct kvm_vm *vm, struct kvm_vcpu *v, u64 gva)
 
 	vcpu_sregs_get(v, &sr);
 	table = sr.cr3 & 0x000ffffffffff000ull;
-	for (level = 3; level > 0; level--) {
+	/* Newer libraries use 5-level paging where the CPU has it. */
+	for (level = sr.cr4 & X86_CR4_LA57 ? 4 : 3; level > 0; level--) {
 		e = addr_gpa2hva(vm, table + ((gva >> (12 + 9 * level)) & 511) * 8);
 		TEST_ASSERT(*e & 1, "PTE level %d not present", level);
 		table = *e & 0x000ffffffffff000ull;
@@ -558,8 +587,8 @@ static void ic_vmm_run(struct __test_metadata *_metadata, struct vtl_pair *p)
 		u64 gpa, rip;
 		u8 access, len, prot;
 	} want[] = {
-		{ g_data_gpa, (u64)ic_inc_insn, KVM_VSM_ACCESS_WRITE, 3, PROT_R | PROT_X },
-		{ g_data2_gpa, (u64)ic_read_insn, KVM_VSM_ACCESS_READ, 3, 0 },
+		{ g_data_gpa, IC_LABEL(ic_inc_insn), KVM_VSM_ACCESS_WRITE, 3, PROT_R | PROT_X },
+		{ g_data2_gpa, IC_LABEL(ic_read_insn), KVM_VSM_ACCESS_READ, 3, 0 },
 		{ g_code_gpa, g_code_gva, KVM_VSM_ACCESS_EXECUTE, 0, PROT_R | PROT_W },
 	};
 	const struct kvm_vsm_ring_record *rec;
@@ -652,6 +681,63 @@ TEST_F_TIMEOUT(intercept, kernel_mode_no_vtl1_to_vmm, IC_TIMEOUT)
 
 	ic_pair_create(&p, vmm_guest, VTL1_NONE);
 	ic_vmm_run(_metadata, &p);
+	vtl_pair_destroy(&p);
+}
+
+/* VTL0: one increment of a page the VMM keeps read-only for a while. */
+static void refault_guest(u64 vp)
+{
+	ic_inc((u64 *)g_data_gva);
+	GUEST_DONE();
+}
+
+/*
+ * The VMM leaves the page protected and does not consume: each run makes
+ * the same intercept again (nothing retired), one record each, until the
+ * ring is full: then the RING_FULL exit, nothing published. Drained and
+ * unprotected, the increment lands once.
+ */
+TEST_F_TIMEOUT(intercept, ring_full_refaults, IC_TIMEOUT)
+{
+	struct kvm_vsm_prot_entry e = { .count = 1, .prot = PROT_R | PROT_X };
+	struct kvm_vsm_partition_info info;
+	struct kvmvsm_ring ring;
+	struct kvm_run *run;
+	struct vtl_pair p;
+	struct ucall uc;
+	u32 vtl, i;
+
+	ic_pair_create(&p, refault_guest, VTL1_NONE);
+	info = ic_info(p.part);
+	e.gfn = g_data_gpa >> 12;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, kvmvsm_ring_map(p.part, &ring));
+	run = p.vcpu[0]->run;
+	for (i = 0; i < info.ring_entries; i++) {
+		ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+		ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+		ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
+		ASSERT_EQ(i + 1, run->hyperv.u.hcall.params[0]);	/* seq */
+	}
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_RING_FULL, run->hyperv.type);
+	EXPECT_EQ(g_data_gpa, run->hyperv.u.hcall.input);
+	EXPECT_EQ(info.ring_entries, ic_info(p.part).memory_intercepts);
+	EXPECT_EQ(0, *(u64 *)addr_gpa2hva(p.vm[0], g_data_gpa));
+	for (i = 0; i < info.ring_entries; i++) {
+		ASSERT_NE(NULL, kvmvsm_ring_peek(&ring));
+		ASSERT_EQ(0, kvmvsm_ring_advance(&ring));
+	}
+	e.prot = PROT_RWX;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+	if (get_ucall(p.vcpu[0], &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	EXPECT_EQ(1, *(u64 *)addr_gpa2hva(p.vm[0], g_data_gpa));
+	EXPECT_EQ(NULL, kvmvsm_ring_peek(&ring));
+	kvmvsm_ring_unmap(&ring);
 	vtl_pair_destroy(&p);
 }
 
