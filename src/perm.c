@@ -24,10 +24,24 @@
 #include "perm_codec.h"
 
 /* A staged chunk: its codes, and what prepare built from them. */
+#define PERM_MODS	8
+
+/*
+ * A staged chunk: its codes, and what prepare built from them. A chunk
+ * already published starts sparse: a few frame changes, no decoding;
+ * prepare applies them in place at commit when its palette has their
+ * codes (the common case: a guest protecting page after page), else the
+ * stage is decoded and a new chunk built.
+ */
 struct kvm_vsm_perm_stage {
-	u8 code[PERM_CHUNK_FRAMES];
+	u8 code[PERM_CHUNK_FRAMES];	/* unless sparse */
 	void *final;		/* NULL, a value entry or a new chunk */
 	bool whole;		/* one code for all: code[0] */
+	bool sparse;		/* only mod_*[] over the published chunk */
+	bool inplace;		/* prepare: commit writes mod_*[] in place */
+	u8 nmods;
+	u16 mod_idx[PERM_MODS];
+	u8 mod_code[PERM_MODS];
 };
 
 /* The code of @gfn: lock-free, any context. */
@@ -218,7 +232,6 @@ static struct kvm_vsm_perm_stage *perm_stage(struct kvm_vsm_perm_txn *t,
 {
 	struct kvm_vsm_perm_stage *s = xa_load(&t->stage, idx);
 	void *e;
-	unsigned int i;
 
 	if (s)
 		return s;
@@ -230,14 +243,52 @@ static struct kvm_vsm_perm_stage *perm_stage(struct kvm_vsm_perm_txn *t,
 		s->whole = true;
 		s->code[0] = e ? xa_to_value(e) : 0;
 	} else {
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++)
-			s->code[i] = perm_chunk_code(e, i);
+		s->sparse = true;
 	}
 	if (xa_err(xa_store(&t->stage, idx, s, GFP_KERNEL_ACCOUNT))) {
 		kfree(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* The published chunk under sparse stage @idx (perm_lock: it stays). */
+static struct kvm_vsm_perm_chunk *perm_published(struct kvm_vsm_perm_txn *t,
+						 unsigned long idx)
+{
+	return xa_load(&t->part->perm[t->vtl].chunks, idx);
+}
+
+/* A sparse stage in full: the published codes, then its changes. */
+static void perm_desparse(struct kvm_vsm_perm_txn *t, unsigned long idx,
+			  struct kvm_vsm_perm_stage *s)
+{
+	struct kvm_vsm_perm_chunk *c = perm_published(t, idx);
+	unsigned int i;
+
+	for (i = 0; i < PERM_CHUNK_FRAMES; i++)
+		s->code[i] = perm_chunk_code(c, i);
+	for (i = 0; i < s->nmods; i++)
+		s->code[s->mod_idx[i]] = s->mod_code[i];
+	s->sparse = false;
+	s->nmods = 0;
+}
+
+/* Frame @i := @code in sparse stage @s (room checked by the caller). */
+static void perm_sparse_set(struct kvm_vsm_perm_txn *t, unsigned long idx,
+			    struct kvm_vsm_perm_stage *s, unsigned int i, u8 code)
+{
+	unsigned int m;
+
+	for (m = 0; m < s->nmods && s->mod_idx[m] != i; m++)
+		;
+	t->tighten |= perm_tightens(t, m < s->nmods ? s->mod_code[m] :
+				    perm_chunk_code(perm_published(t, idx), i),
+				    code);
+	if (m == s->nmods)
+		s->nmods++;
+	s->mod_idx[m] = i;
+	s->mod_code[m] = code;
 }
 
 /*
@@ -258,6 +309,14 @@ int kvm_vsm_perm_txn_set(struct kvm_vsm_perm_txn *t, gfn_t gfn, u64 n, u8 prot)
 
 		if (!s)
 			return -ENOMEM;
+		if (s->sparse && s->nmods + (cend - gfn) <= PERM_MODS) {
+			for (i = gfn - cstart; i < cend - cstart; i++)
+				perm_sparse_set(t, idx, s, i, code);
+			gfn = cend;
+			continue;
+		}
+		if (s->sparse)
+			perm_desparse(t, idx, s);
 		if (gfn == cstart && cend == cstart + PERM_CHUNK_FRAMES) {
 			/* The whole chunk: any code it held may be the old one. */
 			u16 codes = s->whole ? BIT(s->code[0]) : 0;
@@ -319,6 +378,19 @@ int kvm_vsm_perm_txn_prepare(struct kvm_vsm_perm_txn *t)
 	int r;
 
 	xa_for_each(&t->stage, idx, s) {
+		if (s->sparse) {
+			struct kvm_vsm_perm_chunk *c = perm_published(t, idx);
+			unsigned int m;
+
+			for (m = 0; m < s->nmods; m++)
+				if (!perm_chunk_holds(c, s->mod_code[m]))
+					break;
+			if (m == s->nmods) {
+				s->inplace = true;
+				continue;
+			}
+			perm_desparse(t, idx, s);
+		}
 		r = perm_encode(s);
 		if (r)
 			return r;
@@ -331,6 +403,31 @@ int kvm_vsm_perm_txn_prepare(struct kvm_vsm_perm_txn *t)
 	}
 	t->prepared = true;
 	return 0;
+}
+
+/* A sparse stage's changes, written into its published chunk. */
+static void perm_commit_inplace(struct kvm_vsm_perm *pv, unsigned long idx,
+				struct kvm_vsm_perm_stage *s)
+{
+	struct kvm_vsm_perm_chunk *c = xa_load(&pv->chunks, idx);
+	unsigned int m, i;
+	u8 old;
+
+	for (m = 0; m < s->nmods; m++) {
+		i = s->mod_idx[m];
+		old = perm_chunk_code(c, i);
+		perm_chunk_put(c, i, s->mod_code[m]);
+		c->own += !!s->mod_code[m] - !!old;
+		pv->pages += !!s->mod_code[m];
+		pv->pages -= !!old;
+	}
+	if (c->own)
+		return;
+	/* Every frame back to the default: no chunk needed. */
+	xa_erase(&pv->chunks, idx);
+	pv->nchunks--;
+	pv->bytes -= ksize(c);
+	kfree_rcu(c, rcu);
 }
 
 /* Publish the staged chunks; cannot fail. The old ones go after RCU. */
@@ -348,6 +445,10 @@ void kvm_vsm_perm_txn_commit(struct kvm_vsm_perm_txn *t)
 	xa_for_each(&t->stage, idx, s) {
 		void *new = s->final;
 
+		if (s->inplace) {
+			perm_commit_inplace(pv, idx, s);
+			continue;
+		}
 		if (new)
 			old = xa_store(&pv->chunks, idx, new, GFP_NOWAIT);
 		else

@@ -2,7 +2,7 @@
 /*
  * perm.c's chunk encoding, plain C: built into the module and, for the
  * unit test (tests/unit/perm_codec_test.c), into a userspace program. The
- * includer provides u8, u16, BIT(), READ_ONCE(), hweight16(), memcpy(),
+ * includer provides u8, u16, BIT(), READ_ONCE(), WRITE_ONCE(), hweight16(),
  * struct rcu_head and KVM_VSM_PROT_READ.
  *
  * A chunk holds the codes of 512 frames (one 2 MiB region). A code is 0
@@ -61,6 +61,43 @@ static inline u8 perm_chunk_code(const struct kvm_vsm_perm_chunk *c,
 	}
 	b = READ_ONCE(c->data[i / 2]);
 	return (b >> (4 * (i % 2))) & 0xf;
+}
+
+/* Can frame codes of @c become @code in place (its palette has it)? */
+static inline bool perm_chunk_holds(const struct kvm_vsm_perm_chunk *c, u8 code)
+{
+	unsigned int j;
+
+	if (c->kind == PERM_NIB4)
+		return true;
+	for (j = 0; j < c->npal; j++)
+		if (c->pal[j] == code)
+			return true;
+	return false;
+}
+
+/*
+ * Frame @i of published @c := @code, which perm_chunk_holds(). One byte
+ * store: a lock-free reader sees the frame's old or new code, and its
+ * neighbours' codes unchanged. The palette itself never changes.
+ */
+static inline void perm_chunk_put(struct kvm_vsm_perm_chunk *c, unsigned int i,
+				  u8 code)
+{
+	unsigned int sh;
+	u8 j = 0, b;
+
+	if (c->kind == PERM_NIB4) {
+		sh = 4 * (i % 2);
+		b = c->data[i / 2];
+		WRITE_ONCE(c->data[i / 2], (b & ~(0xf << sh)) | code << sh);
+		return;
+	}
+	while (c->pal[j] != code)
+		j++;
+	sh = 2 * (i % 4);
+	b = c->data[i / 4];
+	WRITE_ONCE(c->data[i / 4], (b & ~(3 << sh)) | j << sh);
 }
 
 /* What 512 codes need: 0 (all the same: no chunk), PERM_PAL2 or PERM_NIB4. */
