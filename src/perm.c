@@ -11,8 +11,9 @@
  *   NIB4 chunk        more than 4: one 4-bit code per frame
  *
  * A code is 0 (no own mask) or 1 + one of the 9 valid masks. Writers hold
- * part->perm_lock and never change a published chunk: a change builds a
- * new one and frees the old one after RCU. Readers (the fault path, any
+ * part->perm_lock. A published chunk changes only by moving a frame to a
+ * code its palette already has (one byte store); anything else builds a
+ * new chunk and frees the old one after RCU. Readers (the fault path, any
  * context) are lock-free: xa_load under RCU and READ_ONCE on the bytes.
  *
  * Changes go through a transaction (struct kvm_vsm_perm_txn): staged

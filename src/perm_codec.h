@@ -49,7 +49,7 @@ static inline unsigned long perm_chunk_size(u8 kind)
 	       (kind == PERM_PAL2 ? PERM_PAL2_BYTES : PERM_NIB4_BYTES);
 }
 
-/* The code of frame @i; lock-free (a published chunk never changes). */
+/* The code of frame @i; lock-free (perm_chunk_put() stores whole bytes). */
 static inline u8 perm_chunk_code(const struct kvm_vsm_perm_chunk *c,
 				 unsigned int i)
 {
