@@ -198,15 +198,15 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 
 	if (!static_branch_unlikely(&kvm_vsm_attached) || !regs)
 		return;
-	hook = kvm_vsm_hook_of(ip);
 	a0 = regs_get_kernel_argument(regs, 0);
 	vcpu = (struct kvm_vcpu *)a0;
-	kvm = (hook == HOOK_READ_GUEST || hook == HOOK_WRITE_GUEST) ?
-	      (struct kvm *)a0 : vcpu->kvm;
+	kvm = kvm_vsm_hook_is(ip, HOOK_READ_GUEST) ||
+	      kvm_vsm_hook_is(ip, HOOK_WRITE_GUEST) ? (struct kvm *)a0 : vcpu->kvm;
 	idx = srcu_read_lock(&kvm_vsm_srcu);
 	vtl = kvm_vsm_vtl_of(kvm);
 	if (!vtl)
 		goto out;
+	hook = kvm_vsm_hook_of(ip);
 	switch (hook) {
 	case HOOK_HV_HYPERCALL:
 		if (kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode)))

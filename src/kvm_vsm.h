@@ -430,8 +430,10 @@ void kvm_vsm_perm_txn_end(struct kvm_vsm_perm_txn *t);
 
 /*
  * mmu.c: enforcement in the target VTL's own VM. Before a frame's mask
- * tightens, no huge mapping may cover it (split); after, every vCPU of
- * that VM sees the new mask (zap + remote TLB flush) before returning.
+ * tightens, no huge mapping may cover it (split; over 8 GiB at once only
+ * the 1 GiB level, the rest at each 2 MiB region's first fault); after,
+ * every vCPU of that VM sees the new mask (zap + remote TLB flush) before
+ * returning. Loosening from read-denied zaps too (zero-page SPTEs).
  */
 int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
 void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
