@@ -374,6 +374,8 @@ u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);
  * every 4 KiB frame: its own, or the default of VsmPartitionConfig.
  * Readers are lock-free (the fault path, any context, under RCU or SRCU).
  */
+int kvm_vsm_perm_module_init(void);
+void kvm_vsm_perm_module_exit(void);
 int kvm_vsm_perm_init(struct kvm_vsm_partition *part);
 void kvm_vsm_perm_free(struct kvm_vsm_partition *part);
 u8 kvm_vsm_perm_get(struct kvm_vsm_partition *part, u8 vtl, gfn_t gfn);

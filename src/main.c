@@ -18,12 +18,20 @@ static int __init kvm_vsm_init(void)
 	r = kvm_vsm_mmu_init();
 	if (r)
 		return r;
-	r = init_srcu_struct(&kvm_vsm_srcu);
+	r = kvm_vsm_perm_module_init();
 	if (r)
 		return r;
+	r = init_srcu_struct(&kvm_vsm_srcu);
+	if (r)
+		goto err_perm;
 	r = kvm_vsm_device_init();
 	if (r)
-		cleanup_srcu_struct(&kvm_vsm_srcu);
+		goto err_srcu;
+	return 0;
+err_srcu:
+	cleanup_srcu_struct(&kvm_vsm_srcu);
+err_perm:
+	kvm_vsm_perm_module_exit();
 	return r;
 }
 
@@ -36,6 +44,7 @@ static void __exit kvm_vsm_exit(void)
 {
 	kvm_vsm_device_exit();
 	cleanup_srcu_struct(&kvm_vsm_srcu);
+	kvm_vsm_perm_module_exit();
 }
 
 module_init(kvm_vsm_init);

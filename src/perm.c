@@ -7,8 +7,11 @@
  *   absent            every frame has no mask of its own (the default)
  *   xa_mk_value(code) every frame has the same code: no allocation
  *   PAL2 chunk        up to 4 distinct codes: a palette and 2-bit indices,
- *                     24 + 128 bytes (kmalloc-192: 3 bits per frame)
- *   NIB4 chunk        more than 4: one 4-bit code per frame
+ *                     24 + 128 bytes (2.4 bits per frame)
+ *   NIB4 chunk        more than 4: one 4-bit code per frame, 24 + 256 bytes
+ *
+ * Chunks come from two slab caches of exactly those sizes (kmalloc would
+ * round 152 up to 192 bytes, 3 bits per frame), charged to the memcg.
  *
  * A code is 0 (no own mask) or 1 + one of the 9 valid masks. Writers hold
  * part->perm_lock. A published chunk changes only by moving a frame to a
@@ -152,6 +155,59 @@ void kvm_vsm_perm_set_default(struct kvm_vsm_partition *part, u8 vtl, u8 mask)
 	perm_update_active(pv);
 }
 
+static struct kmem_cache *perm_cache[2] __ro_after_init;	/* PAL2, NIB4 */
+
+static struct kmem_cache *perm_cache_of(u8 kind)
+{
+	return perm_cache[kind == PERM_NIB4];
+}
+
+static void perm_chunk_free(struct kvm_vsm_perm_chunk *c)
+{
+	kmem_cache_free(perm_cache_of(c->kind), c);
+}
+
+static void perm_chunk_free_rcu(struct rcu_head *head)
+{
+	perm_chunk_free(container_of(head, struct kvm_vsm_perm_chunk, rcu));
+}
+
+/*
+ * A published chunk goes after the readers that may still see it; our
+ * own callback (not kfree_rcu) so module exit can wait for it with
+ * rcu_barrier() before its cache goes.
+ */
+static void perm_chunk_free_deferred(struct kvm_vsm_perm_chunk *c)
+{
+	call_rcu(&c->rcu, perm_chunk_free_rcu);
+}
+
+static u64 perm_chunk_bytes(const struct kvm_vsm_perm_chunk *c)
+{
+	return kmem_cache_size(perm_cache_of(c->kind));
+}
+
+int kvm_vsm_perm_module_init(void)
+{
+	perm_cache[0] = kmem_cache_create("kvm_vsm_perm_pal2",
+					  perm_chunk_size(PERM_PAL2), 0,
+					  SLAB_ACCOUNT, NULL);
+	perm_cache[1] = kmem_cache_create("kvm_vsm_perm_nib4",
+					  perm_chunk_size(PERM_NIB4), 0,
+					  SLAB_ACCOUNT, NULL);
+	if (perm_cache[0] && perm_cache[1])
+		return 0;
+	kvm_vsm_perm_module_exit();
+	return -ENOMEM;
+}
+
+void kvm_vsm_perm_module_exit(void)
+{
+	rcu_barrier();	/* every perm_chunk_free_rcu() has run */
+	kmem_cache_destroy(perm_cache[1]);
+	kmem_cache_destroy(perm_cache[0]);
+}
+
 int kvm_vsm_perm_init(struct kvm_vsm_partition *part)
 {
 	int n;
@@ -173,7 +229,7 @@ void kvm_vsm_perm_free(struct kvm_vsm_partition *part)
 	for (n = 0; n < KVM_VSM_MAX_VTLS; n++) {
 		xa_for_each(&part->perm[n].chunks, idx, e)
 			if (!xa_is_value(e))
-				kfree(e);	/* no reader left: the partition is gone */
+				perm_chunk_free(e);	/* no reader left: the partition is gone */
 		xa_destroy(&part->perm[n].chunks);
 	}
 }
@@ -362,7 +418,7 @@ static int perm_encode(struct kvm_vsm_perm_stage *s)
 		s->final = s->code[0] ? xa_mk_value(s->code[0]) : NULL;
 		return 0;
 	}
-	c = kzalloc(perm_chunk_size(kind), GFP_KERNEL_ACCOUNT);
+	c = kmem_cache_zalloc(perm_cache_of(kind), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
 	perm_codec_fill(c, kind, s->code);
@@ -427,8 +483,8 @@ static void perm_commit_inplace(struct kvm_vsm_perm *pv, unsigned long idx,
 	/* Every frame back to the default: no chunk needed. */
 	xa_erase(&pv->chunks, idx);
 	pv->nchunks--;
-	pv->bytes -= ksize(c);
-	kfree_rcu(c, rcu);
+	pv->bytes -= perm_chunk_bytes(c);
+	perm_chunk_free_deferred(c);
 }
 
 /* Publish the staged chunks; cannot fail. The old ones go after RCU. */
@@ -457,7 +513,7 @@ void kvm_vsm_perm_txn_commit(struct kvm_vsm_perm_txn *t)
 		if (WARN_ON_ONCE(xa_is_err(old))) {
 			/* Cannot happen: the slot was reserved in prepare. */
 			if (!xa_is_value(new))
-				kfree(new);
+				perm_chunk_free(new);
 			s->final = NULL;
 			continue;
 		}
@@ -466,12 +522,12 @@ void kvm_vsm_perm_txn_commit(struct kvm_vsm_perm_txn *t)
 		pv->pages -= perm_entry_own(old);
 		if (new && !xa_is_value(new)) {
 			pv->nchunks++;
-			pv->bytes += ksize(new);
+			pv->bytes += perm_chunk_bytes(new);
 		}
 		if (old && !xa_is_value(old)) {
 			pv->nchunks--;
-			pv->bytes -= ksize(old);
-			kfree_rcu((struct kvm_vsm_perm_chunk *)old, rcu);
+			pv->bytes -= perm_chunk_bytes(old);
+			perm_chunk_free_deferred(old);
 		}
 		if (new && xa_is_value(new))
 			pv->nvalues++;
@@ -490,7 +546,7 @@ void kvm_vsm_perm_txn_end(struct kvm_vsm_perm_txn *t)
 
 	xa_for_each(&t->stage, idx, s) {
 		if (s->final && !xa_is_value(s->final))
-			kfree(s->final);
+			perm_chunk_free(s->final);
 		/* An unused reservation (aborted): drop it. */
 		xa_release(xa, idx);
 		kfree(s);
