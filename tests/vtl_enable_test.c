@@ -229,7 +229,7 @@ static void vtl1_enabled(void)
 	g_xmm[0] = REG_X64_RIP;				/* the VMM's, even fast */
 	VTL1_EQ(fast_set_regs(page, 1, ~1u), VMM_ANSWER);
 	VTL1_EQ(get_reg(page, ~1u, 0, REG_CAPABILITIES, &v), 0);
-	VTL1_EQ(v, 1);					/* Dr6Shared, bit 0 */
+	VTL1_EQ(v, 1 | 1ull << 27);	/* Dr6Shared 0, intercept_page_available 27 */
 	VTL1_EQ(get_reg(page, ~1u, 0, REG_CODE_PAGE_OFFSETS, &v), 0);
 	VTL1_EQ(v, 0);
 	VTL1_EQ(set_reg(page, ~1u, 0, REG_VP_STATUS, 0), ST_INVALID_PARAMETER);
@@ -249,7 +249,7 @@ static void vtl1_enabled(void)
 	/* From rep 2: the output lands in its slot, all 3 reported. */
 	out[4] = 0xdead;
 	VTL1_EQ(get_regs(page, SELF, ~1u, 0, names, 3, 2), 3ull << 32);
-	VTL1_EQ(out[4], 1);				/* slot 2: 16 bytes each */
+	VTL1_EQ(out[4], 1 | 1ull << 27);		/* slot 2: 16 bytes each */
 	VTL1_EQ(get_regs(page, SELF, ~1u, 0, names, 0, 0), 0);
 	VTL1_EQ(get_regs(page, SELF, ~1u, 0, names, 2, 2), ST_INVALID_HYPERCALL_INPUT);
 
