@@ -6,7 +6,7 @@ KDIR	?= /lib/modules/$(KVER)/build
 PREFIX	?= /usr/local
 VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
-.PHONY: all module clean lint check bench demo deb tools install help
+.PHONY: all module clean lint check bench demo deb tools install help unit
 
 all: module tools
 
@@ -22,6 +22,14 @@ module:
 
 tools:
 	$(MAKE) -C tools
+
+# Unit tests of plain-C logic (perm.c's chunk encoding), on the build machine.
+UNITDIR	:= $(CURDIR)/build/unit
+unit:
+	@mkdir -p $(UNITDIR)
+	$(CC) -O2 -Wall -Wextra -Werror -Iinclude/uapi -Isrc \
+		-o $(UNITDIR)/perm_codec_test tests/unit/perm_codec_test.c
+	$(UNITDIR)/perm_codec_test
 
 # sparse (C=2) and checkpatch --strict against every kernel under test.
 lint:
@@ -48,7 +56,7 @@ install: tools
 
 clean:
 	$(MAKE) -C tools clean
-	rm -rf build/module build/out build/tools
+	rm -rf build/module build/out build/tools build/unit
 
 help:
-	@echo "make [module|tools|lint|check|bench|demo|deb|install|clean]  (KVER=$(KVER))"
+	@echo "make [module|tools|unit|lint|check|bench|demo|deb|install|clean]  (KVER=$(KVER))"

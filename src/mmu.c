@@ -230,12 +230,27 @@ int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn)
 void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 {
 	gfn_t end = gfn + n;
+	int idx;
 
 	if (!n)
 		return;
 	if (end < gfn)
 		end = ~(gfn_t)0;
+	/* KVM walks the memslots: the VM's SRCU (callers may hold another's). */
+	idx = srcu_read_lock(&vtl->kvm->srcu);
 	kvm_vsm_zap_gfn_range(vtl->kvm, gfn, end);
+	srcu_read_unlock(&vtl->kvm->srcu, idx);
+}
+
+/*
+ * @vtl is detached and no hook sees it any more: its VM goes back to stock
+ * KVM, which must not find our SPTEs (W/X taken away, or the zero page in
+ * place of a read-denied frame: KVM replacing a present leaf with another
+ * pfn is a BUG() in its TDP MMU). Zap everything; KVM maps it again.
+ */
+void kvm_vsm_mmu_detached(struct kvm_vsm_vtl *vtl)
+{
+	kvm_vsm_mmu_zap(vtl, 0, KVM_VSM_GFN_LIMIT);
 }
 
 static void kvm_vsm_forget(struct kvm_vsm_vtl *vtl, void *linfo,

@@ -11,8 +11,9 @@
  *   NIB4 chunk        more than 4: one 4-bit code per frame
  *
  * A code is 0 (no own mask) or 1 + one of the 9 valid masks. Writers hold
- * part->perm_lock and never change a published chunk: a change builds a
- * new one and frees the old one after RCU. Readers (the fault path, any
+ * part->perm_lock. A published chunk changes only by moving a frame to a
+ * code its palette already has (one byte store); anything else builds a
+ * new chunk and frees the old one after RCU. Readers (the fault path, any
  * context) are lock-free: xa_load under RCU and READ_ONCE on the bytes.
  *
  * Changes go through a transaction (struct kvm_vsm_perm_txn): staged
@@ -21,54 +22,28 @@
  * is all or nothing, and a guest's batch of reps too.
  */
 #include "kvm_vsm.h"
-
-#define PERM_CHUNK_SHIFT	9
-#define PERM_CHUNK_FRAMES	BIT(PERM_CHUNK_SHIFT)
-#define PERM_NR_CODES		10
-
-enum { PERM_PAL2 = 1, PERM_NIB4 = 2 };
-
-struct kvm_vsm_perm_chunk {
-	struct rcu_head rcu;
-	u8 kind;		/* PERM_PAL2 or PERM_NIB4; fixed */
-	u8 npal;		/* PAL2: palette entries in use */
-	u16 own;		/* frames with a mask of their own */
-	u8 pal[4];		/* PAL2: the codes */
-	u8 data[];		/* 128 (PAL2) or 256 (NIB4) bytes */
-};
-
-#define PERM_PAL2_BYTES	(PERM_CHUNK_FRAMES / 4)
-#define PERM_NIB4_BYTES	(PERM_CHUNK_FRAMES / 2)
+#include "perm_codec.h"
 
 /* A staged chunk: its codes, and what prepare built from them. */
+#define PERM_MODS	8
+
+/*
+ * A staged chunk: its codes, and what prepare built from them. A chunk
+ * already published starts sparse: a few frame changes, no decoding;
+ * prepare applies them in place at commit when its palette has their
+ * codes (the common case: a guest protecting page after page), else the
+ * stage is decoded and a new chunk built.
+ */
 struct kvm_vsm_perm_stage {
-	u8 code[PERM_CHUNK_FRAMES];
+	u8 code[PERM_CHUNK_FRAMES];	/* unless sparse */
 	void *final;		/* NULL, a value entry or a new chunk */
 	bool whole;		/* one code for all: code[0] */
+	bool sparse;		/* only mod_*[] over the published chunk */
+	bool inplace;		/* prepare: commit writes mod_*[] in place */
+	u8 nmods;
+	u16 mod_idx[PERM_MODS];
+	u8 mod_code[PERM_MODS];
 };
-
-/* Code <-> mask: 0 is no own mask, 1 no access, 2 + (mask >> 1) READ|... */
-static inline u8 perm_mask_code(u8 mask)
-{
-	return mask ? 2 + ((mask >> 1) & 7) : 1;
-}
-
-static inline u8 perm_code_mask(u8 code)
-{
-	return code <= 1 ? 0 : KVM_VSM_PROT_READ | ((code - 2) << 1);
-}
-
-static u8 perm_chunk_code(const struct kvm_vsm_perm_chunk *c, unsigned int i)
-{
-	u8 b;
-
-	if (c->kind == PERM_PAL2) {
-		b = READ_ONCE(c->data[i / 4]);
-		return READ_ONCE(c->pal[(b >> (2 * (i % 4))) & 3]);
-	}
-	b = READ_ONCE(c->data[i / 2]);
-	return (b >> (4 * (i % 2))) & 0xf;
-}
 
 /* The code of @gfn: lock-free, any context. */
 static u8 perm_code(struct kvm_vsm_perm *pv, gfn_t gfn)
@@ -219,12 +194,6 @@ void kvm_vsm_perm_usage(struct kvm_vsm_partition *part, u64 *bytes, u64 *pages)
 
 /* ---- transactions (writers, under part->perm_lock) ---- */
 
-static size_t perm_chunk_size(u8 kind)
-{
-	return sizeof(struct kvm_vsm_perm_chunk) +
-	       (kind == PERM_PAL2 ? PERM_PAL2_BYTES : PERM_NIB4_BYTES);
-}
-
 static unsigned int perm_entry_own(void *e)
 {
 	if (!e)
@@ -264,7 +233,6 @@ static struct kvm_vsm_perm_stage *perm_stage(struct kvm_vsm_perm_txn *t,
 {
 	struct kvm_vsm_perm_stage *s = xa_load(&t->stage, idx);
 	void *e;
-	unsigned int i;
 
 	if (s)
 		return s;
@@ -276,14 +244,52 @@ static struct kvm_vsm_perm_stage *perm_stage(struct kvm_vsm_perm_txn *t,
 		s->whole = true;
 		s->code[0] = e ? xa_to_value(e) : 0;
 	} else {
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++)
-			s->code[i] = perm_chunk_code(e, i);
+		s->sparse = true;
 	}
 	if (xa_err(xa_store(&t->stage, idx, s, GFP_KERNEL_ACCOUNT))) {
 		kfree(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* The published chunk under sparse stage @idx (perm_lock: it stays). */
+static struct kvm_vsm_perm_chunk *perm_published(struct kvm_vsm_perm_txn *t,
+						 unsigned long idx)
+{
+	return xa_load(&t->part->perm[t->vtl].chunks, idx);
+}
+
+/* A sparse stage in full: the published codes, then its changes. */
+static void perm_desparse(struct kvm_vsm_perm_txn *t, unsigned long idx,
+			  struct kvm_vsm_perm_stage *s)
+{
+	struct kvm_vsm_perm_chunk *c = perm_published(t, idx);
+	unsigned int i;
+
+	for (i = 0; i < PERM_CHUNK_FRAMES; i++)
+		s->code[i] = perm_chunk_code(c, i);
+	for (i = 0; i < s->nmods; i++)
+		s->code[s->mod_idx[i]] = s->mod_code[i];
+	s->sparse = false;
+	s->nmods = 0;
+}
+
+/* Frame @i := @code in sparse stage @s (room checked by the caller). */
+static void perm_sparse_set(struct kvm_vsm_perm_txn *t, unsigned long idx,
+			    struct kvm_vsm_perm_stage *s, unsigned int i, u8 code)
+{
+	unsigned int m;
+
+	for (m = 0; m < s->nmods && s->mod_idx[m] != i; m++)
+		;
+	t->tighten |= perm_tightens(t, m < s->nmods ? s->mod_code[m] :
+				    perm_chunk_code(perm_published(t, idx), i),
+				    code);
+	if (m == s->nmods)
+		s->nmods++;
+	s->mod_idx[m] = i;
+	s->mod_code[m] = code;
 }
 
 /*
@@ -304,6 +310,14 @@ int kvm_vsm_perm_txn_set(struct kvm_vsm_perm_txn *t, gfn_t gfn, u64 n, u8 prot)
 
 		if (!s)
 			return -ENOMEM;
+		if (s->sparse && s->nmods + (cend - gfn) <= PERM_MODS) {
+			for (i = gfn - cstart; i < cend - cstart; i++)
+				perm_sparse_set(t, idx, s, i, code);
+			gfn = cend;
+			continue;
+		}
+		if (s->sparse)
+			perm_desparse(t, idx, s);
 		if (gfn == cstart && cend == cstart + PERM_CHUNK_FRAMES) {
 			/* The whole chunk: any code it held may be the old one. */
 			u16 codes = s->whole ? BIT(s->code[0]) : 0;
@@ -335,16 +349,11 @@ int kvm_vsm_perm_txn_set(struct kvm_vsm_perm_txn *t, gfn_t gfn, u64 n, u8 prot)
 static int perm_encode(struct kvm_vsm_perm_stage *s)
 {
 	struct kvm_vsm_perm_chunk *c;
-	unsigned int i, own = 0;
-	u8 pal[4], npal = 0, j;
-	u16 codes = 0;
+	u8 kind;
 
 	if (!s->whole) {
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++) {
-			codes |= BIT(s->code[i]);
-			own += !!s->code[i];
-		}
-		if (hweight16(codes) == 1) {
+		kind = perm_codec_kind(s->code);
+		if (!kind) {
 			s->whole = true;
 			s->code[0] = s->code[1];
 		}
@@ -353,28 +362,10 @@ static int perm_encode(struct kvm_vsm_perm_stage *s)
 		s->final = s->code[0] ? xa_mk_value(s->code[0]) : NULL;
 		return 0;
 	}
-	c = kzalloc(perm_chunk_size(hweight16(codes) <= 4 ? PERM_PAL2 : PERM_NIB4),
-		    GFP_KERNEL_ACCOUNT);
+	c = kzalloc(perm_chunk_size(kind), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
-	c->own = own;
-	if (hweight16(codes) > 4) {
-		c->kind = PERM_NIB4;
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++)
-			c->data[i / 2] |= s->code[i] << (4 * (i % 2));
-	} else {
-		c->kind = PERM_PAL2;
-		for (j = 0; j < PERM_NR_CODES; j++)
-			if (codes & BIT(j))
-				pal[npal++] = j;
-		memcpy(c->pal, pal, npal);
-		c->npal = npal;
-		for (i = 0; i < PERM_CHUNK_FRAMES; i++) {
-			for (j = 0; pal[j] != s->code[i]; j++)
-				;
-			c->data[i / 4] |= j << (2 * (i % 4));
-		}
-	}
+	perm_codec_fill(c, kind, s->code);
 	s->final = c;
 	return 0;
 }
@@ -388,6 +379,19 @@ int kvm_vsm_perm_txn_prepare(struct kvm_vsm_perm_txn *t)
 	int r;
 
 	xa_for_each(&t->stage, idx, s) {
+		if (s->sparse) {
+			struct kvm_vsm_perm_chunk *c = perm_published(t, idx);
+			unsigned int m;
+
+			for (m = 0; m < s->nmods; m++)
+				if (!perm_chunk_holds(c, s->mod_code[m]))
+					break;
+			if (m == s->nmods) {
+				s->inplace = true;
+				continue;
+			}
+			perm_desparse(t, idx, s);
+		}
 		r = perm_encode(s);
 		if (r)
 			return r;
@@ -400,6 +404,31 @@ int kvm_vsm_perm_txn_prepare(struct kvm_vsm_perm_txn *t)
 	}
 	t->prepared = true;
 	return 0;
+}
+
+/* A sparse stage's changes, written into its published chunk. */
+static void perm_commit_inplace(struct kvm_vsm_perm *pv, unsigned long idx,
+				struct kvm_vsm_perm_stage *s)
+{
+	struct kvm_vsm_perm_chunk *c = xa_load(&pv->chunks, idx);
+	unsigned int m, i;
+	u8 old;
+
+	for (m = 0; m < s->nmods; m++) {
+		i = s->mod_idx[m];
+		old = perm_chunk_code(c, i);
+		perm_chunk_put(c, i, s->mod_code[m]);
+		c->own += !!s->mod_code[m] - !!old;
+		pv->pages += !!s->mod_code[m];
+		pv->pages -= !!old;
+	}
+	if (c->own)
+		return;
+	/* Every frame back to the default: no chunk needed. */
+	xa_erase(&pv->chunks, idx);
+	pv->nchunks--;
+	pv->bytes -= ksize(c);
+	kfree_rcu(c, rcu);
 }
 
 /* Publish the staged chunks; cannot fail. The old ones go after RCU. */
@@ -417,6 +446,10 @@ void kvm_vsm_perm_txn_commit(struct kvm_vsm_perm_txn *t)
 	xa_for_each(&t->stage, idx, s) {
 		void *new = s->final;
 
+		if (s->inplace) {
+			perm_commit_inplace(pv, idx, s);
+			continue;
+		}
 		if (new)
 			old = xa_store(&pv->chunks, idx, new, GFP_NOWAIT);
 		else

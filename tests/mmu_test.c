@@ -608,11 +608,13 @@ TEST(mmio_copy_to_write_denied)
 
 /* ---- KVM_PRE_FAULT_MEMORY maps without a fault ---- */
 
+#ifdef KVM_PRE_FAULT_MEMORY
 static void sync_guest(u64 vp)
 {
 	GUEST_SYNC(1);
 	GUEST_DONE();
 }
+#endif
 
 TEST(pre_fault_refused)
 {

@@ -31,7 +31,7 @@
 #endif
 #define HVCALL_SET_VP_REGS		0x0051
 #define HV_REG_PARTITION_CONFIG		0x000d0007
-#define HV_FAST				(1ull << 16)
+#define HV_FAST				BIT_ULL(16)
 #define HV_REPS(n)			((u64)(n) << 32)
 #define HV_USE_TARGET			0x10
 
@@ -53,7 +53,7 @@
 #define EXIT_PORT	0xf4	/* VTL1 is done: an I/O exit to the test */
 #define NR_DATA		8
 #define LONG_LIST	510	/* a whole input page of GPAs */
-#define BAD_GFN		(1ull << 30)	/* 4 TiB: no memory there */
+#define BAD_GFN		BIT_ULL(30)	/* 4 TiB: no memory there */
 #define PROT_TIMEOUT	300
 
 /* Guest memory both VTLs share. */
@@ -570,6 +570,55 @@ TEST_F_TIMEOUT(protection, vmm_bad_entries_change_nothing, PROT_TIMEOUT)
 	/* And the same entry, valid, applies. */
 	EXPECT_EQ(0, set_raw(p.part, 0, e, 1));
 	EXPECT_EQ(R, get1(p.part, 0, BIG_GFN));
+	vtl_pair_destroy(&p);
+}
+
+/* ---- a tightening from the VMM on a page already mapped ---- */
+
+static u64 g_page_gva;
+
+static void writer_guest(u64 vp)
+{
+	WRITE_ONCE(*(u64 *)g_page_gva, 1);	/* mapped writable */
+	GUEST_SYNC(1);
+	WRITE_ONCE(*(u64 *)g_page_gva, 2);	/* read-only now: held */
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(protection, vmm_tightening_takes_effect, PROT_TIMEOUT)
+{
+	struct kvm_vsm_prot_entry e = { .count = 1, .prot = R };
+	struct vtl_pair p;
+	struct ucall uc;
+	struct kvm_run *run;
+	u64 *hva, gpa;
+	u32 vtl;
+
+	vtl_pair_create(&p, writer_guest, 0, VTL1_NONE);
+	g_page_gva = vm_vaddr_alloc_page(p.vm[0]);
+	gpa = addr_gva2gpa(p.vm[0], g_page_gva);
+	hva = addr_gva2hva(p.vm[0], g_page_gva);
+	sync_global_to_guest(p.vm[0], g_page_gva);
+	e.gfn = gpa >> 12;
+
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
+	ASSERT_EQ(1, *hva);
+	/* No VTL1: the denied write ends KVM_RUN as an intercept for us. */
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	run = p.vcpu[0]->run;
+	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
+	EXPECT_EQ(gpa, run->hyperv.u.hcall.input);
+	EXPECT_EQ(KVM_VSM_ACCESS_WRITE, run->hyperv.u.hcall.params[1]);
+	EXPECT_EQ(1, *hva);
+	/* Loosened: the same write is re-executed and lands. */
+	e.prot = KVM_VSM_PROT_ALL;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	EXPECT_EQ(2, *hva);
 	vtl_pair_destroy(&p);
 }
 

@@ -201,10 +201,15 @@ static void vtl1_enabled(void)
 	VTL1_EQ(enable_vp(page, SELF, 1, 1, 0, 0), 0);
 	VTL1_EQ(enable_vp(page, SELF, 1, 1, 0, 0), ST_VTL_ALREADY_ENABLED);
 
-	/* Its own registers. */
-	VTL1_EQ(set_reg(page, ~1u, 0, REG_PARTITION_CONFIG, 0x3), 0);
+	/*
+	 * Its own registers. VsmPartitionConfig: enabling VTL protection
+	 * needs a default mask that grants read and write (protection_test
+	 * has the rules); 0x1f is enabled with everything allowed.
+	 */
+	VTL1_EQ(set_reg(page, ~1u, 0, REG_PARTITION_CONFIG, 0x3), 0x50);
+	VTL1_EQ(set_reg(page, ~1u, 0, REG_PARTITION_CONFIG, 0x1f), 0);
 	VTL1_EQ(get_reg(page, ~1u, 0, REG_PARTITION_CONFIG, &v), 0);
-	VTL1_EQ(v, 0x3);
+	VTL1_EQ(v, 0x1f);
 	VTL1_EQ(set_reg(page, ~1u, 0, REG_PARTITION_CONFIG, 1ull << 20),
 		ST_INVALID_PARAMETER);
 	VTL1_EQ(set_reg(page, ~1u, 0, REG_SECURE_CONFIG_VTL0, 2), 0);
@@ -229,7 +234,7 @@ static void vtl1_enabled(void)
 	g_xmm[0] = REG_X64_RIP;				/* the VMM's, even fast */
 	VTL1_EQ(fast_set_regs(page, 1, ~1u), VMM_ANSWER);
 	VTL1_EQ(get_reg(page, ~1u, 0, REG_CAPABILITIES, &v), 0);
-	VTL1_EQ(v, 1 | 1ull << 27);	/* Dr6Shared 0, intercept_page_available 27 */
+	VTL1_EQ(v, 1 | 1ull << 27);			/* Dr6Shared 0, intercept page 27 */
 	VTL1_EQ(get_reg(page, ~1u, 0, REG_CODE_PAGE_OFFSETS, &v), 0);
 	VTL1_EQ(v, 0);
 	VTL1_EQ(set_reg(page, ~1u, 0, REG_VP_STATUS, 0), ST_INVALID_PARAMETER);
