@@ -25,6 +25,12 @@ VSM_LDLIBS_KVM := $(filter-out -luuid,$(LDLIBS))
 $(VSM_OUT)/libkvm.a: $(VSM_LIBKVM_OBJS)
 	$(AR) crs $@ $^
 
-$(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_TESTS)/vsm_test.h $(VSM_TESTS)/vsm_guest.h $(VSM_TESTS)/vsm_vtl.h $(VSM_OUT)/libkvm.a
+# A test is rebuilt when anything it compiles or links against changes:
+# the uapi (an ABI version bump), libkvmvsm and its header included.
+VSM_DEPS := $(VSM_TESTS)/vsm_test.h $(VSM_TESTS)/vsm_guest.h $(VSM_TESTS)/vsm_vtl.h \
+	$(VSM_TESTS)/../include/uapi/linux/kvm_vsm.h $(VSM_TESTS)/../tools/lib/kvmvsm.h \
+	$(filter %.a,$(VSM_LDLIBS))
+
+$(VSM_OUT)/%: $(VSM_TESTS)/%.c $(VSM_DEPS) $(VSM_OUT)/libkvm.a
 	$(CC) $(CFLAGS) $(VSM_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) \
 		$< $(VSM_OUT)/libkvm.a $(VSM_LDLIBS_KVM) $(VSM_LDLIBS) -o $@
