@@ -178,6 +178,8 @@ static u64 g_simp_gva, g_simp_gpa, g_in_gva, g_in_gpa;
 static struct ic_msg g_msg[IC_MAX_MSGS];	/* VTL1's copies of its SINT0 slot */
 static struct ic_msg g_amsg[IC_MAX_MSGS];	/* ... of its VP assist page's */
 static u64 g_nmsg, g_reasons[4], g_errors, g_cfg_status, g_unprot_status;
+/* VsmPartitionConfig's default mask for VTL0 (default_no_execute: R|W). */
+static u64 g_default = PROT_RWX;
 static u64 g_cmd, g_arg[3], g_status;
 /* Busy-slot test: 1 keep the next message, 2 kept it, 3 EOM delivered. */
 static u64 g_busy, g_busy_flags, g_busy_gpa, g_busy_spins;
@@ -229,7 +231,7 @@ static u64 vtl1_config(void)
 	in[2] = HV_REG_VSM_PARTITION_CONFIG;
 	in[3] = 0;
 	in[4] = HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
-		(u64)PROT_RWX << HV_VSM_CONFIG_DEFAULT_MASK_SHIFT |
+		READ_ONCE(g_default) << HV_VSM_CONFIG_DEFAULT_MASK_SHIFT |
 		HV_VSM_CONFIG_INTERCEPT_PAGE;
 	in[5] = 0;
 	return guest_hv_call(g_page1_gva, HVCALL_SET_VP_REGISTERS | 1ull << 32, g_in_gpa, 0);
@@ -446,6 +448,34 @@ static void tlfs_guest(u64 vp)
 	GUEST_DONE();
 }
 
+/*
+ * The default mask denies execute everywhere VTL1 gave no mask of its
+ * own (the VMM gave one to the pages VTL0 runs from): executing a fresh
+ * page enters VTL1, which gives that page a mask of its own and returns;
+ * the call then completes.
+ */
+static void default_nx_guest(u64 vp)
+{
+	u64 rf;
+
+	guest_hv_enable(g_page0_gpa);
+	vtl0_cmd(CMD_NONE, 0, 0, 0);		/* VTL1 sets itself up */
+	GUEST_ASSERT_EQ(g_cfg_status, 1ull << 32);
+	GUEST_ASSERT_EQ(ic_exec((void *)g_code_gva, &rf), 0x77);
+	GUEST_ASSERT_EQ(g_nmsg, 1);
+	GUEST_ASSERT_EQ(g_msg[0].type, HVMSG_GPA_INTERCEPT);
+	GUEST_ASSERT_EQ(g_msg[0].access, 2);
+	GUEST_ASSERT_EQ(g_msg[0].gpa, g_code_gpa);
+	GUEST_ASSERT_EQ(g_unprot_status, 1ull << 32);
+	/* Data elsewhere stays readable and writable under the default. */
+	GUEST_ASSERT_EQ(ic_read((u64 *)g_data2_gva, &rf), 0x77);
+	ic_inc((u64 *)g_data_gva);
+	GUEST_ASSERT_EQ(g_nmsg, 1);
+	GUEST_ASSERT_EQ(g_reasons[3], 1);
+	GUEST_ASSERT_EQ(g_errors, 0);
+	GUEST_DONE();
+}
+
 /* VTL0 alone: the three violations, each handled by the VMM. */
 static void vmm_guest(u64 vp)
 {
@@ -574,6 +604,58 @@ TEST_F_TIMEOUT(intercept, tlfs_way, IC_TIMEOUT)
 	/* The walk finished: the PTE has its accessed bit. */
 	EXPECT_TRUE(*(u64 *)addr_gpa2hva(p.vm[0], g_pte_gpa) & BIT_ULL(5));
 	vtl_pair_destroy(&p);
+}
+
+TEST_F_TIMEOUT(intercept, default_no_execute, IC_TIMEOUT)
+{
+	struct userspace_mem_region *slot0;
+	struct kvm_vsm_prot_entry e = {};
+	struct kvm_run *run;
+	struct vtl_pair p;
+	struct ucall uc;
+	u8 got;
+	u32 vtl;
+	int r;
+
+	g_default = PROT_R | PROT_W;
+	ic_pair_create(&p, default_nx_guest, VTL1_HOST_ENABLED);
+	sync_global_to_guest(p.vm[0], g_default);
+	/*
+	 * VTL0's code, stack and tables run under masks of their own (all
+	 * access); the page it is to execute keeps the default.
+	 */
+	slot0 = memslot2region(p.vm[0], 0);
+	e.gfn = slot0->region.guest_phys_addr >> 12;
+	e.count = slot0->region.memory_size >> 12;
+	e.prot = PROT_RWX;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	e.gfn = g_code_gpa >> 12;
+	e.count = 1;
+	e.prot = KVM_VSM_PROT_DEFAULT;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	for (;;) {
+		r = vsm_run_vp(p.part, 0, &vtl, p.vcpu);
+		ASSERT_EQ(0, r);
+		run = p.vcpu[vtl]->run;
+		if (vtl == 1) {
+			ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+			ASSERT_EQ(KVM_EXIT_HYPERV_SYNIC, run->hyperv.type);
+			continue;
+		}
+		r = get_ucall(p.vcpu[0], &uc);
+		if (r == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		ASSERT_EQ(UCALL_DONE, r);
+		break;
+	}
+	EXPECT_EQ(1, ic_info(p.part).memory_intercepts);
+	/* What VTL1 gave the page is its own now; the rest shows the default. */
+	ASSERT_EQ(0, kvmvsm_get_protection(p.part, 0, g_code_gpa >> 12, &got, 1));
+	EXPECT_EQ(PROT_RWX, got);
+	ASSERT_EQ(0, kvmvsm_get_protection(p.part, 0, g_data_gpa >> 12, &got, 1));
+	EXPECT_EQ(PROT_RWX, got);
+	vtl_pair_destroy(&p);
+	g_default = PROT_RWX;
 }
 
 /*
