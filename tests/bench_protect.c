@@ -855,8 +855,8 @@ int main(int argc, char **argv)
 		       bytes_s);
 		printf("BENCH   bytes-per-restricted-page-runs64 %.3f (runs of 64 pages)\n",
 		       bytes_r);
-		printf("BENCH   bytes-per-restricted-page-dense %.3f (one stretch, four masks in turn; target <= 0.375)\n",
-		       bytes_d);
+		printf("BENCH   bytes-per-restricted-page-dense %.3f %s\n", bytes_d,
+		       "(one stretch, four masks in turn; target <= 0.375)");
 	} else {
 		no_prot("bytes-per-restricted-page");
 	}
