@@ -395,6 +395,14 @@ TEST_F_TIMEOUT(protection, default_mask_write_once, PROT_TIMEOUT)
 	EXPECT_LE(info.protection_bytes, 256);
 	/* VTL1 is not restricted by its own default. */
 	EXPECT_EQ(DFLT | KVM_VSM_PROT_ALL, get1(p.part, 1, g_data_gfn[1]));
+	/*
+	 * Detaching VTL1 resets its VsmPartitionConfig: the default it gave
+	 * VTL0 goes with it (a VMM cannot set a default itself), while a
+	 * frame's own mask stays, as the VMM's state.
+	 */
+	ASSERT_EQ(0, kvmvsm_detach_vtl(p.part, 1));
+	EXPECT_EQ(DFLT | KVM_VSM_PROT_ALL, get1(p.part, 0, g_data_gfn[1]));
+	EXPECT_EQ(KVM_VSM_PROT_ALL, get1(p.part, 0, g_data_gfn[0]));
 	free(buf);
 	vtl_pair_destroy(&p);
 }
