@@ -246,8 +246,15 @@ int kvm_vsm_modify_vtl_protection(struct kvm_vsm_hc *hc, u64 *result)
 		*result = status;
 		return 1;
 	}
-	/* Under part->srcu (the dispatcher's): detach waits for us. */
+	/*
+	 * Under part->srcu (the dispatcher's): detach waits for us once it
+	 * unpublished the VTL, which may have happened since the check.
+	 */
 	low = READ_ONCE(part->vtls[lvtl]);
+	if (!low) {
+		*result = HV_STATUS_INVALID_VTL_STATE;
+		return 1;
+	}
 	status = kvm_vsm_prot_reps(part, low, h.map_flags, gfns, start, end, &done);
 	if (!status && end < count) {
 		/* Re-executed from rep @end: interrupts get in between. */
