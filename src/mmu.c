@@ -160,6 +160,7 @@ int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 		goto out;
 	}
 	for (r = first; r <= last; r++) {
+		cond_resched();	/* up to 4096 regions per call, calls per entry */
 		ret = kvm_vsm_region_split(vtl, r, &fresh);
 		if (ret)
 			break;

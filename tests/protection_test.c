@@ -11,7 +11,10 @@
  * itself) restricts VTL0. Each guest test ends with VTL1 leaving through
  * an I/O port exit: VTL0 never runs again under the masks VTL1 set.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/mman.h>
 
 #include "kvm_util.h"
@@ -627,6 +630,78 @@ TEST_F_TIMEOUT(protection, vmm_tightening_takes_effect, PROT_TIMEOUT)
 	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
 	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
 	EXPECT_EQ(2, *hva);
+	vtl_pair_destroy(&p);
+}
+
+/* ---- a long KVM_VSM_SET_PROTECTION gives the CPU up ---- */
+
+static volatile int g_tick_stop;
+static u64 g_tick_gap_ns;	/* the longest the ticker went without running */
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void *ticker(void *arg)
+{
+	u64 last = now_ns(), t;
+
+	while (!g_tick_stop) {
+		t = now_ns();
+		if (t - last > g_tick_gap_ns)
+			g_tick_gap_ns = t - last;
+		last = t;
+	}
+	return NULL;
+}
+
+/*
+ * 16384 entries each over a whole 1 GiB memslot: seconds of kernel work.
+ * A thread on the same CPU must still run meanwhile (a kernel without
+ * preemption otherwise reports a soft lockup, and RCU stalls).
+ */
+TEST_F_TIMEOUT(protection, vmm_long_set_yields_cpu, PROT_TIMEOUT)
+{
+	struct kvm_vsm_prot_entry *ents;
+	u64 t0, elapsed;
+	struct vtl_pair p;
+	pthread_t tid;
+	cpu_set_t one;
+	u32 i, nr = 16384;
+
+	vtl_pair_create(&p, vtl0_guest, 0, VTL1_HOST_ENABLED);
+	add_big_slot(&p);
+	ents = calloc(nr, sizeof(*ents));
+	for (i = 0; i < nr; i++)
+		ents[i] = (struct kvm_vsm_prot_entry){
+			.gfn = BIG_GFN, .count = BIG_PAGES, .prot = i & 1 ? R | W : R,
+		};
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	g_tick_stop = 0;
+	ASSERT_EQ(0, pthread_create(&tid, NULL, ticker, NULL));
+	ASSERT_EQ(0, pthread_setaffinity_np(tid, sizeof(one), &one));
+	usleep(100000);
+	g_tick_gap_ns = 0;
+	t0 = now_ns();
+	ASSERT_EQ(0, set_raw(p.part, 0, ents, nr));
+	elapsed = now_ns() - t0;
+	usleep(100000);
+	g_tick_stop = 1;
+	pthread_join(tid, NULL);
+	printf("# set took %llu ms, ticker's longest gap %llu ms\n",
+	       (unsigned long long)elapsed / 1000000,
+	       (unsigned long long)g_tick_gap_ns / 1000000);
+	/* The work must be long enough for the check to mean something. */
+	ASSERT_GT(elapsed, 1000000000ull);
+	EXPECT_LT(g_tick_gap_ns, 1000000000ull);
+	EXPECT_EQ(R | W, get1(p.part, 0, BIG_GFN + 7));
+	free(ents);
 	vtl_pair_destroy(&p);
 }
 
