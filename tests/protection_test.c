@@ -705,4 +705,67 @@ TEST_F_TIMEOUT(protection, vmm_long_set_yields_cpu, PROT_TIMEOUT)
 	vtl_pair_destroy(&p);
 }
 
+/* ---- KVM's own mapping of a guest-chosen GPA (SVM VMSAVE) ---- */
+
+#define EFER_SVME_BIT	(1ull << 12)
+#define VMSAVE_LEN	3
+#define GS_BASE_MAGIC	0x1122334455667788ull
+
+static u64 g_vmsave_gpa, g_gp_count;
+
+static void gp_handler(struct ex_regs *regs)
+{
+	g_gp_count++;
+	regs->rip += VMSAVE_LEN;
+}
+
+/*
+ * VTL0 with SVM in its CPUID: VMSAVE into a page it may only read. KVM
+ * emulates it through its own mapping of the page (kvm_vcpu_map), not
+ * the guest's SPTEs.
+ */
+static void vmsave_guest(u64 vp)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME_BIT);
+	wrmsr(MSR_KERNEL_GS_BASE, GS_BASE_MAGIC);
+	asm volatile(".byte 0x0f, 0x01, 0xdb"	/* vmsave (%rax) */
+		     : : "a"(g_vmsave_gpa) : "memory");
+	GUEST_SYNC(g_gp_count);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(protection, vmsave_into_read_only_page_refused, PROT_TIMEOUT)
+{
+	struct kvm_vsm_prot_entry e = { .count = 1, .prot = R };
+	struct vtl_pair p;
+	struct ucall uc;
+	u8 *hva, want[4096];
+	u64 gva;
+	u32 vtl;
+
+	vtl_pair_create(&p, vmsave_guest, 0, VTL1_NONE);
+	if (!kvm_cpu_has(X86_FEATURE_SVM)) {
+		vtl_pair_destroy(&p);
+		SKIP(return, "no nested SVM");
+	}
+	vm_install_exception_handler(p.vm[0], GP_VECTOR, gp_handler);
+	gva = vm_vaddr_alloc_page(p.vm[0]);
+	g_vmsave_gpa = addr_gva2gpa(p.vm[0], gva);
+	sync_global_to_guest(p.vm[0], g_vmsave_gpa);
+	hva = addr_gva2hva(p.vm[0], gva);
+	memset(hva, 0xa5, 4096);
+	memcpy(want, hva, sizeof(want));
+	e.gfn = g_vmsave_gpa >> 12;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	/* 6.1/6.12: #GP as for a GPA without memory; 7.x: an internal error exit. */
+	if (p.vcpu[0]->run->exit_reason != KVM_EXIT_INTERNAL_ERROR) {
+		ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
+		EXPECT_EQ(1, uc.args[1]);
+	}
+	EXPECT_EQ(0, memcmp(want, hva, sizeof(want)));
+	vtl_pair_destroy(&p);
+}
+
 TEST_HARNESS_MAIN
