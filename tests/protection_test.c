@@ -20,6 +20,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "hyperv.h"
+#include "svm_util.h"
 
 #undef ASSERT_EQ	/* 6.1's test_util.h has its own */
 #include "kselftest_harness.h"
@@ -765,6 +766,78 @@ TEST_F_TIMEOUT(protection, vmsave_into_read_only_page_refused, PROT_TIMEOUT)
 		EXPECT_EQ(1, uc.args[1]);
 	}
 	EXPECT_EQ(0, memcmp(want, hva, sizeof(want)));
+	vtl_pair_destroy(&p);
+}
+
+/* ---- a nested (L2) guest of VTL0 without nested paging ---- */
+
+#define L2_STACK_WORDS	256
+
+static u64 g_l2_target_gva;
+static u64 g_svm_gva;
+static unsigned long l2_stack[L2_STACK_WORDS];
+
+static void l2_writer(void)
+{
+	WRITE_ONCE(*(u64 *)g_l2_target_gva, 0x5a5a5a5a);
+	asm volatile("vmmcall" ::: "memory");
+}
+
+/*
+ * VTL0 runs an L2 that shares its page tables and, without nested
+ * paging, its GPAs: KVM faults them in through VTL0's own TDP MMU, so
+ * VTL0's protections must judge them as its own accesses.
+ */
+static void l1_nested_guest(u64 vp)
+{
+	struct svm_test_data *svm = (void *)g_svm_gva;
+
+	generic_svm_setup(svm, l2_writer, &l2_stack[L2_STACK_WORDS]);
+	run_guest(svm->vmcb, svm->vmcb_gpa);
+	GUEST_ASSERT(svm->vmcb->control.exit_code == SVM_EXIT_VMMCALL);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(protection, nested_guest_write_intercepted, 60)
+{
+	struct kvm_vsm_prot_entry e = { .count = 1, .prot = R };
+	struct vtl_pair p;
+	struct ucall uc;
+	struct kvm_run *run;
+	vm_vaddr_t svm_gva;
+	u64 *hva, gpa;
+	u32 vtl;
+
+	vtl_pair_create(&p, l1_nested_guest, 0, VTL1_NONE);
+	if (!kvm_cpu_has(X86_FEATURE_SVM)) {
+		vtl_pair_destroy(&p);
+		SKIP(return, "no nested SVM");
+	}
+	vcpu_alloc_svm(p.vm[0], &svm_gva);
+	g_svm_gva = svm_gva;
+	g_l2_target_gva = vm_vaddr_alloc_page(p.vm[0]);
+	gpa = addr_gva2gpa(p.vm[0], g_l2_target_gva);
+	hva = addr_gva2hva(p.vm[0], g_l2_target_gva);
+	*hva = 1;
+	sync_global_to_guest(p.vm[0], g_svm_gva);
+	sync_global_to_guest(p.vm[0], g_l2_target_gva);
+	e.gfn = gpa >> 12;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+
+	/* L2's write to the read-only page: an intercept, the page kept. */
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	run = p.vcpu[0]->run;
+	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
+	EXPECT_EQ(gpa, run->hyperv.u.hcall.input);
+	EXPECT_EQ(KVM_VSM_ACCESS_WRITE, run->hyperv.u.hcall.params[1]);
+	EXPECT_EQ(1, *hva);
+	/* Loosened: L2's write is re-executed and lands. */
+	e.prot = KVM_VSM_PROT_ALL;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	EXPECT_EQ(0x5a5a5a5a, *hva);
 	vtl_pair_destroy(&p);
 }
 
