@@ -775,7 +775,7 @@ TEST_F_TIMEOUT(protection, vmsave_into_read_only_page_refused, PROT_TIMEOUT)
 
 static u64 g_l2_target_gva;
 static u64 g_svm_gva;
-static unsigned long l2_stack[L2_STACK_WORDS];
+static unsigned long l2_stack[L2_STACK_WORDS] __attribute__((unused));
 
 static void l2_writer(void)
 {
@@ -792,7 +792,11 @@ static void l1_nested_guest(u64 vp)
 {
 	struct svm_test_data *svm = (void *)g_svm_gva;
 
+#ifdef VSM_LIB_SVM_OWN_STACK
+	generic_svm_setup(svm, l2_writer);
+#else
 	generic_svm_setup(svm, l2_writer, &l2_stack[L2_STACK_WORDS]);
+#endif
 	run_guest(svm->vmcb, svm->vmcb_gpa);
 	GUEST_ASSERT(svm->vmcb->control.exit_code == SVM_EXIT_VMMCALL);
 	GUEST_DONE();
