@@ -63,6 +63,9 @@ has_export kvm_zap_gfn_range && printf ' -DKVM_VSM_HAVE_KVM_ZAP_GFN_RANGE'
 # The MMU's ACC_* bits gained ACC_READ_MASK (bit 0) and moved exec to bit
 # 3 (private arch/x86/kvm/mmu.h); the page role's access field grew with it.
 has_text $kvm_host 'unsigned access:4;' && printf ' -DKVM_VSM_HAVE_ACC_READ'
+# kvm_vcpu_map() became an inline around __kvm_vcpu_map(.., writable) (6.13).
+has_text include/linux/kvm_host.h 'int __kvm_vcpu_map\(' &&
+	printf ' -DKVM_VSM_HAVE___KVM_VCPU_MAP'
 # KVM_PRE_FAULT_MEMORY maps guest memory without a page fault (6.11).
 has_text include/linux/kvm_host.h 'kvm_arch_vcpu_pre_fault_memory\(' &&
 	printf ' -DKVM_VSM_HAVE_PRE_FAULT_MEMORY'

@@ -44,7 +44,7 @@ enum { HOOK_HV_HYPERCALL, HOOK_PAGE_FAULT, HOOK_MAKE_SPTE, HOOK_HV_SET_MSR,
 	HOOK_VCPU_KICK, HOOK_VCPU_WAKE_UP, HOOK_SET_MSR, HOOK_READ_GUEST,
 	HOOK_WRITE_GUEST, HOOK_VCPU_READ_GUEST, HOOK_VCPU_WRITE_GUEST,
 	HOOK_VCPU_READ_GUEST_PAGE, HOOK_VCPU_WRITE_GUEST_PAGE,
-	HOOK_FREE_MEMSLOT,
+	HOOK_FREE_MEMSLOT, HOOK_VCPU_MAP,
 #ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
 	HOOK_PRE_FAULT,
 #endif
@@ -65,6 +65,11 @@ static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
 	[HOOK_VCPU_READ_GUEST_PAGE] = "kvm_vcpu_read_guest_page",
 	[HOOK_VCPU_WRITE_GUEST_PAGE] = "kvm_vcpu_write_guest_page",
 	[HOOK_FREE_MEMSLOT]	= "kvm_arch_free_memslot",
+#ifdef KVM_VSM_HAVE___KVM_VCPU_MAP
+	[HOOK_VCPU_MAP]		= "__kvm_vcpu_map",
+#else
+	[HOOK_VCPU_MAP]		= "kvm_vcpu_map",
+#endif
 #ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
 	[HOOK_PRE_FAULT]	= "kvm_arch_vcpu_pre_fault_memory",
 #endif
@@ -128,6 +133,23 @@ static int kvm_vsm_guest_page_refused(struct kvm_vcpu *vcpu, gfn_t gfn,
 	return -EFAULT;
 }
 
+/*
+ * kvm_vcpu_map() of a frame the VTL may not access: KVM's answer for a
+ * GPA without memory (SVM VMLOAD/VMSAVE/VMRUN: #GP up to 6.12, an
+ * internal error exit later). Nothing mapped, nothing to unmap.
+ */
+#ifdef KVM_VSM_HAVE___KVM_VCPU_MAP
+static int kvm_vsm_vcpu_map_refused(struct kvm_vcpu *vcpu, gfn_t gfn,
+				    struct kvm_host_map *map, bool writable)
+#else
+static int kvm_vsm_vcpu_map_refused(struct kvm_vcpu *vcpu, gfn_t gfn,
+				    struct kvm_host_map *map)
+#endif
+{
+	map->hva = NULL;
+	return -EINVAL;
+}
+
 #ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
 /*
  * KVM_PRE_FAULT_MEMORY maps without a page fault, possibly huge: refused
@@ -171,6 +193,16 @@ static bool kvm_vsm_guest_access_denied(struct kvm_vsm_vtl *vtl, int hook,
 	case HOOK_VCPU_WRITE_GUEST_PAGE:
 		return !kvm_vsm_mmu_range_allowed(vtl, gfn_to_gpa(a1) + (int)a3,
 						  (int)a4, KVM_VSM_ACCESS_WRITE);
+	case HOOK_VCPU_MAP:	/* (vcpu, gfn, map[, writable]) */
+#ifdef KVM_VSM_HAVE___KVM_VCPU_MAP
+		if (!(u8)a3)
+			return !kvm_vsm_mmu_range_allowed(vtl, gfn_to_gpa(a1),
+							  PAGE_SIZE,
+							  KVM_VSM_ACCESS_READ);
+#endif
+		/* Mapped for writing (always, before 6.13): write implies read. */
+		return !kvm_vsm_mmu_range_allowed(vtl, gfn_to_gpa(a1), PAGE_SIZE,
+						  KVM_VSM_ACCESS_WRITE);
 	default:
 		return false;
 	}
@@ -227,6 +259,10 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 	case HOOK_VCPU_WRITE_GUEST_PAGE:
 		if (kvm_vsm_guest_access_denied(vtl, hook, regs))
 			target = (unsigned long)kvm_vsm_guest_page_refused;
+		break;
+	case HOOK_VCPU_MAP:
+		if (kvm_vsm_guest_access_denied(vtl, hook, regs))
+			target = (unsigned long)kvm_vsm_vcpu_map_refused;
 		break;
 #ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
 	case HOOK_PRE_FAULT:

@@ -160,6 +160,7 @@ int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 		goto out;
 	}
 	for (r = first; r <= last; r++) {
+		cond_resched();	/* up to 4096 regions per call, calls per entry */
 		ret = kvm_vsm_region_split(vtl, r, &fresh);
 		if (ret)
 			break;
@@ -348,10 +349,13 @@ static bool kvm_vsm_prot_allows(u8 prot, u8 access)
 
 /*
  * A fault of @vcpu (attached as @vtl) at @gpa: denied, to be split first,
- * or KVM's. Lock-free (the ftrace hook, KVM holds kvm->srcu). Only the
- * TDP fault of the VTL's own guest is judged: a nested (L2) guest's fault
- * is at an L2 address and a shadow-paging fault at a linear one; for
- * those the SPTE built for the frame is limited instead (make_spte hook).
+ * or KVM's. Lock-free (the ftrace hook, KVM holds kvm->srcu). Only a
+ * fault of a direct (TDP) MMU is judged, whose address is a GPA of the
+ * VTL's VM: that includes a nested (L2) guest run without nested paging,
+ * which shares the VTL's GPAs and its TDP MMU (with its huge pages). With
+ * nested paging the L2 fault is at an L2 address and a shadow-paging
+ * fault at a linear one (root not direct); for those the SPTE built for
+ * the frame is limited instead (make_spte hook).
  */
 int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 			    gpa_t gpa, u64 error_code)
@@ -361,7 +365,6 @@ int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 
 	if (!kvm_vsm_perm_active(vtl->part, vtl->vtl) ||
 	    (error_code & PFERR_RSVD_MASK) ||		/* MMIO SPTE */
-	    (vcpu->arch.hflags & HF_GUEST_MASK) ||
 	    !vcpu->arch.mmu->root_role.direct)
 		return KVM_VSM_PF_KVM;
 	slot = __gfn_to_memslot(kvm_vcpu_memslots(vcpu), gfn);

@@ -397,6 +397,7 @@ int kvm_vsm_perm_txn_set(struct kvm_vsm_perm_txn *t, gfn_t gfn, u64 n, u8 prot)
 			}
 		}
 		gfn = cend;
+		cond_resched();	/* a VMM's entries may span all of memory */
 	}
 	return 0;
 }

@@ -76,6 +76,7 @@ static int kvm_vsm_prot_apply(struct kvm_vsm_perm_txn *t,
 	}
 	/* No huge mapping may cover a frame whose mask tightens. */
 	for (i = 0; i < nr; i++) {
+		cond_resched();
 		r = kvm_vsm_mmu_split(vtl, ents[i].gfn, ents[i].count);
 		if (r)
 			return r;
@@ -246,8 +247,15 @@ int kvm_vsm_modify_vtl_protection(struct kvm_vsm_hc *hc, u64 *result)
 		*result = status;
 		return 1;
 	}
-	/* Under part->srcu (the dispatcher's): detach waits for us. */
+	/*
+	 * Under part->srcu (the dispatcher's): detach waits for us once it
+	 * unpublished the VTL, which may have happened since the check.
+	 */
 	low = READ_ONCE(part->vtls[lvtl]);
+	if (!low) {
+		*result = HV_STATUS_INVALID_VTL_STATE;
+		return 1;
+	}
 	status = kvm_vsm_prot_reps(part, low, h.map_flags, gfns, start, end, &done);
 	if (!status && end < count) {
 		/* Re-executed from rep @end: interrupts get in between. */
@@ -313,9 +321,11 @@ int kvm_vsm_set_protection(struct kvm_vsm_partition *part,
 		if (!kvm_vsm_prot_entry_valid(&ents[i]))
 			goto out;
 	r = -ERANGE;
-	for (i = 0; i < arg->nr; i++)
+	for (i = 0; i < arg->nr; i++) {
 		if (!kvm_vsm_gfns_in_memory(vtl->kvm, ents[i].gfn, ents[i].count))
 			goto out;
+		cond_resched();
+	}
 
 	mutex_lock(&part->perm_lock);
 	kvm_vsm_perm_txn_init(&t, part, arg->vtl);

@@ -246,6 +246,16 @@ int kvm_vsm_detach_vtl(struct kvm_vsm_partition *part, u32 n)
 	kvm_vsm_vtl_unhash(part, vtl);
 	mutex_unlock(&part->lock);
 	kvm_vsm_vtl_sync(part);
+	/*
+	 * Its VsmPartitionConfig was reset: the default it gave VTL n - 1
+	 * goes too (after the sync, no hypercall of it can set one again).
+	 * A looser default needs no zap.
+	 */
+	if (n) {
+		mutex_lock(&part->perm_lock);
+		kvm_vsm_perm_set_default(part, n - 1, KVM_VSM_PROT_ALL);
+		mutex_unlock(&part->perm_lock);
+	}
 	kvm_vsm_ring_forget_vtl(part, vtl);
 	kvm_vsm_vtl_free(part, vtl);
 	return 0;

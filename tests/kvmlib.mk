@@ -11,6 +11,11 @@ VSM_CFLAGS_COMPAT := $(shell grep -q '^void vm_init_descriptor_tables' \
 	include/x86_64/processor.h include/x86/processor.h 2>/dev/null && \
 	echo -DVSM_LIB_IDT_ON_REQUEST)
 
+# Later, generic_svm_setup() gives L2 a stack of its own (no rsp argument).
+VSM_CFLAGS_COMPAT += $(shell grep -q 'generic_svm_setup(struct svm_test_data \*svm, void \*guest_rip);' \
+	include/x86_64/svm_util.h include/x86/svm_util.h 2>/dev/null && \
+	echo -DVSM_LIB_SVM_OWN_STACK)
+
 # Later, vm_vaddr_t became gva_t and vm_vaddr_alloc_page() vm_alloc_page().
 VSM_CFLAGS_COMPAT += $(shell grep -q '^gva_t vm_alloc_page' \
 	include/kvm_util.h 2>/dev/null && echo -DVSM_LIB_GVA_T)

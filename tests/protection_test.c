@@ -11,12 +11,16 @@
  * itself) restricts VTL0. Each guest test ends with VTL1 leaving through
  * an I/O port exit: VTL0 never runs again under the masks VTL1 set.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/mman.h>
 
 #include "kvm_util.h"
 #include "processor.h"
 #include "hyperv.h"
+#include "svm_util.h"
 
 #undef ASSERT_EQ	/* 6.1's test_util.h has its own */
 #include "kselftest_harness.h"
@@ -395,6 +399,14 @@ TEST_F_TIMEOUT(protection, default_mask_write_once, PROT_TIMEOUT)
 	EXPECT_LE(info.protection_bytes, 256);
 	/* VTL1 is not restricted by its own default. */
 	EXPECT_EQ(DFLT | KVM_VSM_PROT_ALL, get1(p.part, 1, g_data_gfn[1]));
+	/*
+	 * Detaching VTL1 resets its VsmPartitionConfig: the default it gave
+	 * VTL0 goes with it (a VMM cannot set a default itself), while a
+	 * frame's own mask stays, as the VMM's state.
+	 */
+	ASSERT_EQ(0, kvmvsm_detach_vtl(p.part, 1));
+	EXPECT_EQ(DFLT | KVM_VSM_PROT_ALL, get1(p.part, 0, g_data_gfn[1]));
+	EXPECT_EQ(KVM_VSM_PROT_ALL, get1(p.part, 0, g_data_gfn[0]));
 	free(buf);
 	vtl_pair_destroy(&p);
 }
@@ -619,6 +631,217 @@ TEST_F_TIMEOUT(protection, vmm_tightening_takes_effect, PROT_TIMEOUT)
 	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
 	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
 	EXPECT_EQ(2, *hva);
+	vtl_pair_destroy(&p);
+}
+
+/* ---- a long KVM_VSM_SET_PROTECTION gives the CPU up ---- */
+
+static volatile int g_tick_stop;
+static u64 g_tick_gap_ns;	/* the longest the ticker went without running */
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void *ticker(void *arg)
+{
+	u64 last = now_ns(), t;
+
+	while (!g_tick_stop) {
+		t = now_ns();
+		if (t - last > g_tick_gap_ns)
+			g_tick_gap_ns = t - last;
+		last = t;
+	}
+	return NULL;
+}
+
+/*
+ * 16384 entries each over a whole 1 GiB memslot: seconds of kernel work.
+ * A thread on the same CPU must still run meanwhile (a kernel without
+ * preemption otherwise reports a soft lockup, and RCU stalls).
+ */
+TEST_F_TIMEOUT(protection, vmm_long_set_yields_cpu, PROT_TIMEOUT)
+{
+	struct kvm_vsm_prot_entry *ents;
+	u64 t0, elapsed;
+	struct vtl_pair p;
+	pthread_t tid;
+	cpu_set_t one;
+	u32 i, nr = 16384;
+
+	vtl_pair_create(&p, vtl0_guest, 0, VTL1_HOST_ENABLED);
+	add_big_slot(&p);
+	ents = calloc(nr, sizeof(*ents));
+	for (i = 0; i < nr; i++)
+		ents[i] = (struct kvm_vsm_prot_entry){
+			.gfn = BIG_GFN, .count = BIG_PAGES, .prot = i & 1 ? R | W : R,
+		};
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	g_tick_stop = 0;
+	ASSERT_EQ(0, pthread_create(&tid, NULL, ticker, NULL));
+	ASSERT_EQ(0, pthread_setaffinity_np(tid, sizeof(one), &one));
+	usleep(100000);
+	g_tick_gap_ns = 0;
+	t0 = now_ns();
+	ASSERT_EQ(0, set_raw(p.part, 0, ents, nr));
+	elapsed = now_ns() - t0;
+	usleep(100000);
+	g_tick_stop = 1;
+	pthread_join(tid, NULL);
+	printf("# set took %llu ms, ticker's longest gap %llu ms\n",
+	       (unsigned long long)elapsed / 1000000,
+	       (unsigned long long)g_tick_gap_ns / 1000000);
+	/* The work must be long enough for the check to mean something. */
+	ASSERT_GT(elapsed, 1000000000ull);
+	EXPECT_LT(g_tick_gap_ns, 1000000000ull);
+	EXPECT_EQ(R | W, get1(p.part, 0, BIG_GFN + 7));
+	free(ents);
+	vtl_pair_destroy(&p);
+}
+
+/* ---- KVM's own mapping of a guest-chosen GPA (SVM VMSAVE) ---- */
+
+#define EFER_SVME_BIT	(1ull << 12)
+#define VMSAVE_LEN	3
+#define GS_BASE_MAGIC	0x1122334455667788ull
+
+static u64 g_vmsave_gpa, g_gp_count;
+
+static void gp_handler(struct ex_regs *regs)
+{
+	g_gp_count++;
+	regs->rip += VMSAVE_LEN;
+}
+
+/*
+ * VTL0 with SVM in its CPUID: VMSAVE into a page it may only read. KVM
+ * emulates it through its own mapping of the page (kvm_vcpu_map), not
+ * the guest's SPTEs.
+ */
+static void vmsave_guest(u64 vp)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME_BIT);
+	wrmsr(MSR_KERNEL_GS_BASE, GS_BASE_MAGIC);
+	asm volatile(".byte 0x0f, 0x01, 0xdb"	/* vmsave (%rax) */
+		     : : "a"(g_vmsave_gpa) : "memory");
+	GUEST_SYNC(g_gp_count);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(protection, vmsave_into_read_only_page_refused, PROT_TIMEOUT)
+{
+	struct kvm_vsm_prot_entry e = { .count = 1, .prot = R };
+	struct vtl_pair p;
+	struct ucall uc;
+	u8 *hva, want[4096];
+	u64 gva;
+	u32 vtl;
+
+	vtl_pair_create(&p, vmsave_guest, 0, VTL1_NONE);
+	if (!kvm_cpu_has(X86_FEATURE_SVM)) {
+		vtl_pair_destroy(&p);
+		SKIP(return, "no nested SVM");
+	}
+	vm_install_exception_handler(p.vm[0], GP_VECTOR, gp_handler);
+	gva = vm_vaddr_alloc_page(p.vm[0]);
+	g_vmsave_gpa = addr_gva2gpa(p.vm[0], gva);
+	sync_global_to_guest(p.vm[0], g_vmsave_gpa);
+	hva = addr_gva2hva(p.vm[0], gva);
+	memset(hva, 0xa5, 4096);
+	memcpy(want, hva, sizeof(want));
+	e.gfn = g_vmsave_gpa >> 12;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	/* 6.1/6.12: #GP as for a GPA without memory; 7.x: an internal error exit. */
+	if (p.vcpu[0]->run->exit_reason != KVM_EXIT_INTERNAL_ERROR) {
+		ASSERT_EQ(UCALL_SYNC, get_ucall(p.vcpu[0], &uc));
+		EXPECT_EQ(1, uc.args[1]);
+	}
+	EXPECT_EQ(0, memcmp(want, hva, sizeof(want)));
+	vtl_pair_destroy(&p);
+}
+
+/* ---- a nested (L2) guest of VTL0 without nested paging ---- */
+
+#define L2_STACK_WORDS	256
+
+static u64 g_l2_target_gva;
+static u64 g_svm_gva;
+static unsigned long l2_stack[L2_STACK_WORDS] __attribute__((unused));
+
+static void l2_writer(void)
+{
+	WRITE_ONCE(*(u64 *)g_l2_target_gva, 0x5a5a5a5a);
+	asm volatile("vmmcall" ::: "memory");
+}
+
+/*
+ * VTL0 runs an L2 that shares its page tables and, without nested
+ * paging, its GPAs: KVM faults them in through VTL0's own TDP MMU, so
+ * VTL0's protections must judge them as its own accesses.
+ */
+static void l1_nested_guest(u64 vp)
+{
+	struct svm_test_data *svm = (void *)g_svm_gva;
+
+#ifdef VSM_LIB_SVM_OWN_STACK
+	generic_svm_setup(svm, l2_writer);
+#else
+	generic_svm_setup(svm, l2_writer, &l2_stack[L2_STACK_WORDS]);
+#endif
+	run_guest(svm->vmcb, svm->vmcb_gpa);
+	GUEST_ASSERT(svm->vmcb->control.exit_code == SVM_EXIT_VMMCALL);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(protection, nested_guest_write_intercepted, 60)
+{
+	struct kvm_vsm_prot_entry e = { .count = 1, .prot = R };
+	struct vtl_pair p;
+	struct ucall uc;
+	struct kvm_run *run;
+	vm_vaddr_t svm_gva;
+	u64 *hva, gpa;
+	u32 vtl;
+
+	vtl_pair_create(&p, l1_nested_guest, 0, VTL1_NONE);
+	if (!kvm_cpu_has(X86_FEATURE_SVM)) {
+		vtl_pair_destroy(&p);
+		SKIP(return, "no nested SVM");
+	}
+	vcpu_alloc_svm(p.vm[0], &svm_gva);
+	g_svm_gva = svm_gva;
+	g_l2_target_gva = vm_vaddr_alloc_page(p.vm[0]);
+	gpa = addr_gva2gpa(p.vm[0], g_l2_target_gva);
+	hva = addr_gva2hva(p.vm[0], g_l2_target_gva);
+	*hva = 1;
+	sync_global_to_guest(p.vm[0], g_svm_gva);
+	sync_global_to_guest(p.vm[0], g_l2_target_gva);
+	e.gfn = gpa >> 12;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+
+	/* L2's write to the read-only page: an intercept, the page kept. */
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	run = p.vcpu[0]->run;
+	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
+	EXPECT_EQ(gpa, run->hyperv.u.hcall.input);
+	EXPECT_EQ(KVM_VSM_ACCESS_WRITE, run->hyperv.u.hcall.params[1]);
+	EXPECT_EQ(1, *hva);
+	/* Loosened: L2's write is re-executed and lands. */
+	e.prot = KVM_VSM_PROT_ALL;
+	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
+	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
+	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	EXPECT_EQ(0x5a5a5a5a, *hva);
 	vtl_pair_destroy(&p);
 }
 
