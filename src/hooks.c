@@ -298,7 +298,8 @@ static void notrace kvm_vsm_make_spte(struct kvm_vsm_vtl *vtl,
 	atomic64_inc(&vtl->part->spte_builds);
 	if (!slot || slot->as_id || !kvm_vsm_perm_active(vtl->part, vtl->vtl))
 		return;
-	regs->cx = kvm_vsm_mmu_spte_access(vtl, regs_get_kernel_argument(regs, 4),
+	regs->cx = kvm_vsm_mmu_spte_access(vtl, slot,
+					   regs_get_kernel_argument(regs, 4),
 					   regs->cx, &zero_page);
 	if (zero_page)
 		regs->r9 = page_to_pfn(ZERO_PAGE(0));

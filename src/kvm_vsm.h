@@ -451,8 +451,10 @@ enum { KVM_VSM_PF_KVM, KVM_VSM_PF_DENY, KVM_VSM_PF_SPLIT };
 u8 kvm_vsm_mmu_fault_access(u64 error_code);
 int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 			    gpa_t gpa, u64 error_code);
-unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl, gfn_t gfn,
-				     unsigned int pte_access, bool *zero_page);
+unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl,
+				     const struct kvm_memory_slot *slot,
+				     gfn_t gfn, unsigned int pte_access,
+				     bool *zero_page);
 bool kvm_vsm_mmu_range_allowed(struct kvm_vsm_vtl *vtl, gpa_t gpa, u64 len,
 			       u8 access);
 bool kvm_vsm_mmu_msr_denied(struct kvm_vsm_vtl *vtl, struct msr_data *msr);

@@ -380,23 +380,65 @@ int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 }
 
 /*
- * make_spte()'s pte_access for @gfn of @vtl: W and X taken away where the
- * frame denies them. A read-denied frame gets here only without a fault
- * KVM handed to us (prefetch, a nested guest's fault): *zero_page, the
+ * May KVM map @gfn with a huge SPTE? Only where its 2 MiB region lies
+ * whole in @slot and kvm-vsm has not counted it there (kvm_vsm_disallow()
+ * makes KVM map that region 4 KiB at a time).
+ */
+static bool kvm_vsm_may_map_huge(struct kvm_vsm_vtl *vtl,
+				 const struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	gfn_t base = round_down(gfn, KVM_VSM_REGION_PAGES);
+
+	if (base < slot->base_gfn ||
+	    base + KVM_VSM_REGION_PAGES > slot->base_gfn + slot->npages)
+		return false;
+	return !kvm_vsm_counted(vtl, gfn >> KVM_VSM_REGION_SHIFT,
+				(struct kvm_memory_slot *)slot);
+}
+
+/* What every frame of @gfn's 2 MiB region allows. */
+static u8 kvm_vsm_region_prot(struct kvm_vsm_vtl *vtl, gfn_t gfn)
+{
+	gfn_t g = round_down(gfn, KVM_VSM_REGION_PAGES);
+	gfn_t end = g + KVM_VSM_REGION_PAGES;
+	u8 prot = KVM_VSM_PROT_ALL;
+
+	if (!kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl, g,
+					   KVM_VSM_REGION_PAGES))
+		return prot;
+	for (; g < end && prot; g++)
+		prot &= kvm_vsm_perm_get(vtl->part, vtl->vtl, g);
+	return prot;
+}
+
+/*
+ * make_spte()'s pte_access for @gfn of @vtl in @slot: W and X taken away
+ * where the frame denies them. A read-denied frame gets here only without
+ * a fault we judged (a nested guest's fault, prefetch): *zero_page, the
  * SPTE is to map the zero page, read-only, not executable. Never 0
  * (make_spte() warns): an emptied access keeps read.
+ *
+ * In a region not yet counted (a memslot created after the restriction,
+ * before a fault of the VTL itself split it) the SPTE may be huge: it gets
+ * what all the region's frames allow, and never the zero page, whose pfn
+ * in a huge SPTE would map the host memory around it; a read-denied frame
+ * there stays readable (docs/design.md, "Not judged at the fault").
  */
-unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl, gfn_t gfn,
-				     unsigned int pte_access, bool *zero_page)
+unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl,
+				     const struct kvm_memory_slot *slot,
+				     gfn_t gfn, unsigned int pte_access,
+				     bool *zero_page)
 {
-	u8 prot = kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn);
+	bool huge = kvm_vsm_may_map_huge(vtl, slot, gfn);
+	u8 prot = huge ? kvm_vsm_region_prot(vtl, gfn) :
+			 kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn);
 	unsigned int acc = pte_access;
 
 	*zero_page = false;
 	if (prot == KVM_VSM_PROT_ALL)
 		return pte_access;
 	if (!(prot & KVM_VSM_PROT_READ)) {
-		*zero_page = true;
+		*zero_page = !huge;
 		prot = 0;
 	}
 	if (!(prot & KVM_VSM_PROT_WRITE))
