@@ -440,7 +440,7 @@ void kvm_vsm_perm_txn_end(struct kvm_vsm_perm_txn *t);
 int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
 void kvm_vsm_mmu_zap(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
 void kvm_vsm_mmu_detached(struct kvm_vsm_vtl *vtl);
-/* Lazy split of a region restricted in bulk, from the fault hook. */
+/* Lazy split (default mask, later memslots), from the fault hook. */
 bool kvm_vsm_mmu_needs_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
 int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn);
 void kvm_vsm_mmu_slot_freed(struct kvm_vsm_vtl *vtl,

@@ -25,13 +25,6 @@
 #define KVM_VSM_KEY_1G		BIT(BITS_PER_LONG - 2)
 
 /*
- * Tightening more 2 MiB regions than this at once (a restriction of most
- * of memory) counts only the 1 GiB level up front, per memslot; each 2 MiB
- * region is split at its first fault (kvm_vsm_mmu_fault_split()).
- */
-#define KVM_VSM_SPLIT_EAGER_MAX	4096	/* 8 GiB */
-
-/*
  * The memslot (address space 0) that holds all of the huge frame of
  * @npages at @base, or NULL: KVM never maps a huge page across a memslot
  * edge (it disallows those for good at memslot creation), so a frame no
@@ -113,32 +106,6 @@ static int kvm_vsm_region_split(struct kvm_vsm_vtl *vtl, unsigned long r,
 			     KVM_VSM_REGION_PAGES, PG_LEVEL_2M, fresh);
 }
 
-/*
- * A bulk restriction: the 1 GiB level of every 1 GiB frame of
- * [@gfn, @end) that a memslot holds whole (a few per memslot), so a fault
- * in an unrestricted 2 MiB region cannot map a 1 GiB page over restricted
- * ones. The caller zaps the range after tightening.
- */
-static int kvm_vsm_split_1g(struct kvm_vsm_vtl *vtl, gfn_t gfn, gfn_t end)
-{
-	struct kvm_memory_slot *slot;
-	gfn_t g, lo, hi;
-	bool fresh;
-	int bkt, ret = 0;
-
-	kvm_for_each_memslot(slot, bkt, kvm_memslots(vtl->kvm)) {
-		lo = max(gfn, slot->base_gfn);
-		hi = min(end, slot->base_gfn + slot->npages);
-		for (g = round_down(lo, KVM_VSM_1G_PAGES); g < hi && !ret;
-		     g += KVM_VSM_1G_PAGES)
-			ret = kvm_vsm_count(vtl, KVM_VSM_KEY_1G | (g >> KVM_VSM_1G_SHIFT),
-					    g, KVM_VSM_1G_PAGES, PG_LEVEL_1G, &fresh);
-		if (ret)
-			break;
-	}
-	return ret;
-}
-
 int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 {
 	struct kvm *kvm = vtl->kvm;
@@ -154,13 +121,15 @@ int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 	first = gfn >> KVM_VSM_REGION_SHIFT;
 	last = (gfn + n - 1) >> KVM_VSM_REGION_SHIFT;
 
+	/*
+	 * Every region, however many: a region left for its first fault
+	 * would be open to the paths not judged at a fault (make_spte of a
+	 * nested guest's fault), and callers pass frames inside memslots
+	 * only, so this is bounded by the VM's memory.
+	 */
 	idx = srcu_read_lock(&kvm->srcu);
-	if (last - first >= KVM_VSM_SPLIT_EAGER_MAX) {
-		ret = kvm_vsm_split_1g(vtl, gfn, gfn + n);
-		goto out;
-	}
 	for (r = first; r <= last; r++) {
-		cond_resched();	/* up to 4096 regions per call, calls per entry */
+		cond_resched();
 		ret = kvm_vsm_region_split(vtl, r, &fresh);
 		if (ret)
 			break;
@@ -178,7 +147,6 @@ int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 	}
 	if (zend)
 		kvm_vsm_zap_gfn_range(kvm, zstart, zend);
-out:
 	srcu_read_unlock(&kvm->srcu, idx);
 	return ret;
 }
