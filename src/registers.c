@@ -134,7 +134,14 @@ static u64 kvm_vsm_set_partition_config(struct kvm_vsm_reg_target *t,
 	mutex_lock(&part->perm_lock);
 	spin_lock(&part->vsm_lock);
 	old = part->partition_config[t->vtl];
-	if (old & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) {
+	/*
+	 * Detached meanwhile (vtl.c reset the register under this lock): a
+	 * value stored now would outlive it, locked write-once, for the next
+	 * VM attached as this VTL.
+	 */
+	if (!(part->enabled_vtls & BIT(t->vtl))) {
+		status = HV_STATUS_INVALID_VTL_STATE;
+	} else if (old & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) {
 		if (!(new & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) ||
 		    (new ^ old) & HV_VSM_CONFIG_DEFAULT_MASK)
 			status = HV_STATUS_INVALID_REGISTER_VALUE;
