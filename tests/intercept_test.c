@@ -573,33 +573,41 @@ FIXTURE_SETUP(intercept) {}
 FIXTURE_TEARDOWN(intercept) {}
 
 /*
- * VTL1 handles everything; the VMM only sees KVM's own SynIC exit for
- * VTL1's SIMP write, and VTL0's ucalls.
+ * Run VP0 of @p until VTL0's guest is done. VTL1 handles everything; the
+ * VMM only sees KVM's own SynIC exit for VTL1's SIMP write, and VTL0's
+ * ucalls.
  */
-TEST_F_TIMEOUT(intercept, tlfs_way, IC_TIMEOUT)
+static void ic_run_tlfs(struct __test_metadata *_metadata, struct vtl_pair *p)
 {
 	struct kvm_run *run;
-	struct vtl_pair p;
 	struct ucall uc;
 	u32 vtl;
 	int r;
 
-	ic_pair_create(&p, tlfs_guest, VTL1_HOST_ENABLED);
 	for (;;) {
-		r = vsm_run_vp(p.part, 0, &vtl, p.vcpu);
+		r = vsm_run_vp(p->part, 0, &vtl, p->vcpu);
 		ASSERT_EQ(0, r);
-		run = p.vcpu[vtl]->run;
+		run = p->vcpu[vtl]->run;
 		if (vtl == 1) {
 			ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
 			ASSERT_EQ(KVM_EXIT_HYPERV_SYNIC, run->hyperv.type);
 			continue;
 		}
-		r = get_ucall(p.vcpu[0], &uc);
+		r = get_ucall(p->vcpu[0], &uc);
 		if (r == UCALL_ABORT)
 			REPORT_GUEST_ASSERT(uc);
 		ASSERT_EQ(UCALL_DONE, r);
 		break;
 	}
+}
+
+/* The TLFS way, every violation and the SynIC protocol. */
+TEST_F_TIMEOUT(intercept, tlfs_way, IC_TIMEOUT)
+{
+	struct vtl_pair p;
+
+	ic_pair_create(&p, tlfs_guest, VTL1_HOST_ENABLED);
+	ic_run_tlfs(_metadata, &p);
 	EXPECT_EQ(6, ic_info(p.part).memory_intercepts);
 	/* The walk finished: the PTE has its accessed bit. */
 	EXPECT_TRUE(*(u64 *)addr_gpa2hva(p.vm[0], g_pte_gpa) & BIT_ULL(5));
@@ -610,12 +618,8 @@ TEST_F_TIMEOUT(intercept, default_no_execute, IC_TIMEOUT)
 {
 	struct userspace_mem_region *slot0;
 	struct kvm_vsm_prot_entry e = {};
-	struct kvm_run *run;
 	struct vtl_pair p;
-	struct ucall uc;
 	u8 got;
-	u32 vtl;
-	int r;
 
 	g_default = PROT_R | PROT_W;
 	ic_pair_create(&p, default_nx_guest, VTL1_HOST_ENABLED);
@@ -633,21 +637,7 @@ TEST_F_TIMEOUT(intercept, default_no_execute, IC_TIMEOUT)
 	e.count = 1;
 	e.prot = KVM_VSM_PROT_DEFAULT;
 	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
-	for (;;) {
-		r = vsm_run_vp(p.part, 0, &vtl, p.vcpu);
-		ASSERT_EQ(0, r);
-		run = p.vcpu[vtl]->run;
-		if (vtl == 1) {
-			ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
-			ASSERT_EQ(KVM_EXIT_HYPERV_SYNIC, run->hyperv.type);
-			continue;
-		}
-		r = get_ucall(p.vcpu[0], &uc);
-		if (r == UCALL_ABORT)
-			REPORT_GUEST_ASSERT(uc);
-		ASSERT_EQ(UCALL_DONE, r);
-		break;
-	}
+	ic_run_tlfs(_metadata, &p);
 	EXPECT_EQ(1, ic_info(p.part).memory_intercepts);
 	/* What VTL1 gave the page is its own now; the rest shows the default. */
 	ASSERT_EQ(0, kvmvsm_get_protection(p.part, 0, g_code_gpa >> 12, &got, 1));
