@@ -13,6 +13,10 @@
  *    stay writable, exactly one intercept;
  *  - SMP: VP1 writes a page in a tight loop while the VMM restricts it;
  *    not one write lands after the ioctl returns;
+ *  - SMP, restricted by guest code: VP0's VTL1 enables VTL protection and
+ *    makes the page read-only with HvCallModifyVtlProtectionMask while
+ *    VP1's VTL0 (no VTL1 there) writes it; the count VTL1 reads right
+ *    after the hypercall is the final one, VP1's write reaches the VMM;
  *  - KVM writing on VTL0's behalf: SIMP and steal-time MSRs pointed at a
  *    read-only page #GP and the page is unchanged; an emulated MMIO
  *    string copy from a read-denied page never hands its bytes out.
@@ -420,6 +424,172 @@ TEST(smp_restrict_while_writing)
 	prot_set(&m, x_gpa, 1, KVM_VSM_PROT_ALL);
 	expect_done(&m, 1);
 	EXPECT_EQ(READ_ONCE(*x), seen + 1);	/* the intercepted write, retried */
+	mmu_vm_destroy(&m);
+}
+
+/* ---- SMP: VP0's VTL1 restricts, with the hypercall, while VP1 writes ---- */
+
+#define HC_MODIFY_VTL_PROT	0x000c
+#define HC_SET_VP_REGS		0x0051
+#define HC_REG_PARTITION_CONFIG	0x000d0007
+#define HC_PARTITION_SELF	((u64)-1)
+#define HC_REPS(n)		((u64)(n) << 32)
+#define HC_EXIT_PORT		0xf4
+
+static u64 g_in_gva, g_in_gpa;		/* VTL1's hypercall input page */
+static u64 g_x_gpa;
+static u64 g_st[2], g_seen;		/* VTL1's statuses; count it saw */
+
+static u64 smp1_hv_call(u64 control, u64 w0, u64 w1, u64 w2, u64 w3, u64 w4)
+{
+	u64 *in = (u64 *)g_in_gva;
+
+	in[0] = w0;
+	in[1] = w1;
+	in[2] = w2;
+	in[3] = w3;
+	in[4] = w4;
+	in[5] = 0;
+	return guest_hv_call(g_page1_gva, control, g_in_gpa, 0);
+}
+
+static void smp1_vtl1(void)
+{
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g_page1_gpa | 1);
+	/* EnableVtlProtection, default mask: every access. */
+	g_st[0] = smp1_hv_call(HC_SET_VP_REGS | HC_REPS(1), HC_PARTITION_SELF,
+			       0, HC_REG_PARTITION_CONFIG, 0,
+			       1 | (u64)KVM_VSM_PROT_ALL << 1);
+	/* VTL0's view of the page: read-only, while VP1 writes it. */
+	g_st[1] = smp1_hv_call(HC_MODIFY_VTL_PROT | HC_REPS(1), HC_PARTITION_SELF,
+			       PROT_RX, g_x_gpa >> 12, 0, 0);
+	g_seen = READ_ONCE(*(u64 *)g_x);
+	asm volatile("outb %%al, %0" :: "i"(HC_EXIT_PORT), "a"(0) : "memory");
+	for (;;)
+		asm volatile("hlt");
+}
+
+static void smp1_guest(u64 vp)
+{
+	u64 *x = (u64 *)g_x;
+
+	if (vp == 1) {
+		for (;;)
+			WRITE_ONCE(x[0], READ_ONCE(x[0]) + 1);
+	}
+	guest_hv_enable(g_page0_gpa);
+	while (READ_ONCE(x[0]) < 100000)
+		asm volatile("pause");
+	memset(vtl0_in[0], 0, sizeof(vtl0_in[0]));
+	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
+	GUEST_DONE();
+}
+
+/* VP0's VTL1 only: VP1 has no VTL1, its intercepts go to the VMM. */
+static void smp1_add_vtl1_vp0(struct vtl_pair *p)
+{
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_vcpu *v;
+	vm_vaddr_t stack1;
+
+	p->vm[1] = vm_create_barebones();
+	vm_ioctl(p->vm[1], KVM_CREATE_IRQCHIP, NULL);
+	vtl_mirror_memory(p->vm[1], p->vm[0]);
+	TEST_ASSERT(!kvmvsm_attach_vtl(p->part, p->vm[1]->fd, 1), "attach VTL1");
+	v = __vm_vcpu_add(p->vm[1], 0);
+	p->vp[1][0] = v;
+	vcpu_ioctl(v, KVM_SET_MP_STATE, &runnable);
+	vcpu_init_cpuid(v, kvm_get_supported_cpuid());
+	vsm_set_hv_cpuid(p->dev, v);
+	vcpu_sregs_get(p->vp[0][0], &sregs);
+	vcpu_sregs_set(v, &sregs);
+	stack1 = vm_vaddr_alloc_pages(p->vm[0], 4);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = (u64)smp1_vtl1;
+	regs.rsp = stack1 + 4 * 4096 - 8;
+	regs.rflags = 2;
+	vcpu_regs_set(v, &regs);
+	TEST_ASSERT(!kvmvsm_attach_vcpu_flags(p->part, v->fd, 1,
+					      KVM_VSM_ATTACH_VCPU_ENABLED, NULL),
+		    "VP0 VTL1");
+	p->vcpu[1] = v;
+}
+
+struct smp1_vp1 {
+	struct mmu_vm *m;
+	int r;
+	u32 vtl;
+};
+
+static void *smp1_vp1_thread(void *arg)
+{
+	struct smp1_vp1 *s = arg;
+
+	s->r = vsm_run_vp(s->m->p.part, 1, &s->vtl, &s->m->p.vp[0][1]);
+	return NULL;
+}
+
+TEST(smp_vtl1_hypercall_restricts_while_writing)
+{
+	struct smp1_vp1 s = {};
+	const struct kvm_vsm_ring_record *rec;
+	struct kvm_run *run1;
+	struct mmu_vm m;
+	u32 vtl;
+	u64 *x;
+	pthread_t t;
+
+	memset(&m, 0, sizeof(m));
+	vtl_pair_create_vps(&m.p, smp1_guest, 0, VTL1_NONE, 2);
+	smp1_add_vtl1_vp0(&m.p);
+	ASSERT_EQ(0, kvmvsm_ring_map(m.p.part, &m.ring));
+	g_x = vm_vaddr_alloc_page(m.p.vm[0]);
+	g_x_gpa = addr_gva2gpa(m.p.vm[0], g_x);
+	x = addr_gva2hva(m.p.vm[0], g_x);
+	g_in_gva = vm_vaddr_alloc_page(m.p.vm[0]);
+	g_in_gpa = addr_gva2gpa(m.p.vm[0], g_in_gva);
+	sync_global_to_guest(m.p.vm[0], g_x);
+	sync_global_to_guest(m.p.vm[0], g_x_gpa);
+	sync_global_to_guest(m.p.vm[0], g_in_gva);
+	sync_global_to_guest(m.p.vm[0], g_in_gpa);
+	run1 = m.p.vp[0][1]->run;
+
+	s.m = &m;
+	ASSERT_EQ(pthread_create(&t, NULL, smp1_vp1_thread, &s), 0);
+	/* VP0: VTL0 waits for VP1's writes, VtlCalls; VTL1 restricts. */
+	ASSERT_EQ(0, vsm_run_vp(m.p.part, 0, &vtl, m.p.vcpu));
+	ASSERT_EQ(1, vtl) TH_LOG("VTL0 exit %u", m.p.vp[0][0]->run->exit_reason);
+	ASSERT_EQ(KVM_EXIT_IO, m.p.vp[1][0]->run->exit_reason);
+	ASSERT_EQ(HC_EXIT_PORT, m.p.vp[1][0]->run->io.port);
+	pthread_join(t, NULL);
+	sync_global_from_guest(m.p.vm[0], g_st);
+	sync_global_from_guest(m.p.vm[0], g_seen);
+	EXPECT_EQ(g_st[0], HC_REPS(1));
+	EXPECT_EQ(g_st[1], HC_REPS(1));
+
+	/* VP1's denied write reached the VMM. */
+	ASSERT_EQ(0, s.r);
+	ASSERT_EQ(0, s.vtl);
+	ASSERT_EQ(KVM_EXIT_HYPERV, run1->exit_reason);
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run1->hyperv.type);
+	rec = kvmvsm_ring_peek(&m.ring);
+	ASSERT_TRUE(rec && rec->type == KVM_VSM_RECORD_MEMORY_INTERCEPT);
+	EXPECT_EQ(rec->vp, 1);
+	EXPECT_EQ(rec->vtl, 0);
+	EXPECT_EQ(rec->memory.gpa >> 12, g_x_gpa >> 12);
+	EXPECT_EQ(rec->memory.access, KVM_VSM_ACCESS_WRITE);
+	EXPECT_EQ(run1->hyperv.u.hcall.input >> 12, g_x_gpa >> 12);
+	kvmvsm_ring_advance(&m.ring);
+
+	/* Not one more write after the hypercall returned. */
+	EXPECT_GE(g_seen, 100000);
+	EXPECT_EQ(READ_ONCE(*x), g_seen);
+	ksft_print_msg("VP1 wrote %llu times before VTL1's restriction; %llu in the page now\n",
+		       (unsigned long long)g_seen,
+		       (unsigned long long)READ_ONCE(*x));
 	mmu_vm_destroy(&m);
 }
 
