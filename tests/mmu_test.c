@@ -98,13 +98,15 @@ static void prot_set(struct mmu_vm *m, u64 gpa, u32 count, u8 prot)
 static int mmu_run(struct mmu_vm *m, u32 vp, struct ucall *uc, struct mi *mi)
 {
 	struct kvm_vcpu *vcpu = m->p.vp[0][vp];
+	/* VP @vp's vCPU at each VTL, as vsm_run_vp() indexes them. */
+	struct kvm_vcpu *const vcpus[2] = { vcpu, m->p.vp[1][vp] };
 	const struct kvm_vsm_ring_record *rec;
 	struct kvm_run *run = vcpu->run;
 	u32 vtl;
 	int r;
 
 	for (;;) {
-		r = vsm_run_vp(m->p.part, vp, &vtl, m->p.vp[0]);
+		r = vsm_run_vp(m->p.part, vp, &vtl, vcpus);
 		TEST_ASSERT(!r && vtl == 0, "KVM_VSM_RUN_VP: %d (VTL %u)", r, vtl);
 		if (run->exit_reason == KVM_EXIT_HYPERV &&
 		    run->hyperv.type == KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT) {
