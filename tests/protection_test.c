@@ -636,7 +636,7 @@ TEST_F_TIMEOUT(protection, vmm_tightening_takes_effect, PROT_TIMEOUT)
 
 /* ---- a long KVM_VSM_SET_PROTECTION gives the CPU up ---- */
 
-static volatile int g_tick_stop;
+static int g_tick_stop;
 static u64 g_tick_gap_ns;	/* the longest the ticker went without running */
 
 static u64 now_ns(void)
@@ -651,7 +651,7 @@ static void *ticker(void *arg)
 {
 	u64 last = now_ns(), t;
 
-	while (!g_tick_stop) {
+	while (!READ_ONCE(g_tick_stop)) {
 		t = now_ns();
 		if (t - last > g_tick_gap_ns)
 			g_tick_gap_ns = t - last;
@@ -684,7 +684,7 @@ TEST_F_TIMEOUT(protection, vmm_long_set_yields_cpu, PROT_TIMEOUT)
 	CPU_ZERO(&one);
 	CPU_SET(0, &one);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-	g_tick_stop = 0;
+	WRITE_ONCE(g_tick_stop, 0);
 	ASSERT_EQ(0, pthread_create(&tid, NULL, ticker, NULL));
 	ASSERT_EQ(0, pthread_setaffinity_np(tid, sizeof(one), &one));
 	usleep(100000);
@@ -693,22 +693,29 @@ TEST_F_TIMEOUT(protection, vmm_long_set_yields_cpu, PROT_TIMEOUT)
 	ASSERT_EQ(0, set_raw(p.part, 0, ents, nr));
 	elapsed = now_ns() - t0;
 	usleep(100000);
-	g_tick_stop = 1;
+	WRITE_ONCE(g_tick_stop, 1);
 	pthread_join(tid, NULL);
 	printf("# set took %llu ms, ticker's longest gap %llu ms\n",
 	       (unsigned long long)elapsed / 1000000,
 	       (unsigned long long)g_tick_gap_ns / 1000000);
-	/* The work must be long enough for the check to mean something. */
-	ASSERT_GT(elapsed, 1000000000ull);
-	EXPECT_LT(g_tick_gap_ns, 1000000000ull);
 	EXPECT_EQ(R | W, get1(p.part, 0, BIG_GFN + 7));
 	free(ents);
 	vtl_pair_destroy(&p);
+	/*
+	 * Against the same run, not a fixed time: without a scheduling point
+	 * the ticker cannot run at all while the ioctl works (its longest gap
+	 * is the whole call); with them, a scheduler slice. A call too short
+	 * to tell the two apart (fast hardware) is not a failure.
+	 */
+	if (elapsed < 200000000ull)
+		SKIP(return, "the set took %llu ms: too short to tell",
+		     (unsigned long long)elapsed / 1000000);
+	EXPECT_LT(g_tick_gap_ns, elapsed / 4);
 }
 
 /* ---- KVM's own mapping of a guest-chosen GPA (SVM VMSAVE) ---- */
 
-#define EFER_SVME_BIT	(1ull << 12)
+#define EFER_SVME_BIT	BIT_ULL(12)
 #define VMSAVE_LEN	3
 #define GS_BASE_MAGIC	0x1122334455667788ull
 
@@ -775,7 +782,8 @@ TEST_F_TIMEOUT(protection, vmsave_into_read_only_page_refused, PROT_TIMEOUT)
 
 static u64 g_l2_target_gva;
 static u64 g_svm_gva;
-static unsigned long l2_stack[L2_STACK_WORDS] __attribute__((unused));
+/* Unused where the library gives the L2 a stack of its own. */
+static unsigned long l2_stack[L2_STACK_WORDS] __maybe_unused;
 
 static void l2_writer(void)
 {
