@@ -25,19 +25,6 @@
 
 #define BENCH_REPEAT	3
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static double min_d(double a, double b)
-{
-	return a < b ? a : b;
-}
-
 /* @arg iterations of an in-kernel hypercall, then done. */
 static void spin_guest(u64 page_gva, u64 page_gpa, u64 id, u64 arg)
 {
@@ -99,9 +86,9 @@ static double spin_loop(u64 n)
 
 		vsm_vm_create(&v, 1, spin_guest, n);
 		run_until(v.vcpus[0], UCALL_SYNC);
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		run_until(v.vcpus[0], UCALL_DONE);
-		best = min_d(best, (double)(now_ns() - t0) / n);
+		best = vsm_min_d(best, (double)(vsm_now_ns() - t0) / n);
 		kvm_vm_free(v.vm);
 	}
 	return best;
@@ -117,9 +104,9 @@ static double sync_loop(u64 n)
 		u64 t0;
 
 		vsm_vm_create(&v, 1, sync_guest, n);
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		run_until(v.vcpus[0], UCALL_DONE);
-		best = min_d(best, (double)(now_ns() - t0) / n);
+		best = vsm_min_d(best, (double)(vsm_now_ns() - t0) / n);
 		kvm_vm_free(v.vm);
 	}
 	return best;
@@ -168,9 +155,9 @@ static double ring_loop(int dev, u64 n)
 		TEST_ASSERT(part >= 0 && !kvmvsm_attach_vtl(part, v.vm->fd, 0) &&
 			    !kvmvsm_ring_map(part, &ring), "partition setup");
 		run_answering(v.vcpus[0], &ring, UCALL_SYNC);
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		run_answering(v.vcpus[0], &ring, UCALL_DONE);
-		best = min_d(best, (double)(now_ns() - t0) / n);
+		best = vsm_min_d(best, (double)(vsm_now_ns() - t0) / n);
 		kvmvsm_ring_unmap(&ring);
 		close(part);
 		kvm_vm_free(v.vm);

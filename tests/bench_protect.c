@@ -93,19 +93,6 @@ static u64 g_mode, g_cmd, g_list_gpa[LIST_PAGES], g_list_n[LIST_PAGES];
 static u64 g_icpt_gfn[ICPT_ITERS], g_icpt_on;
 static u64 g_icpt_entries, g_calls, g_vtl1_err, g_vtl1_err_what;
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static double min_d(double a, double b)
-{
-	return a < b ? a : b;
-}
-
 /* ---- Guest code --------------------------------------------------------- */
 
 static void vtl1_err(u64 what)
@@ -466,24 +453,24 @@ static void bench_protect(const u32 *frames, u32 max, struct prot_result *res)
 		u64 tm;
 
 		run_to(&p, UCALL_SYNC);
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		run_to(&p, UCALL_SYNC);
-		tm = now_ns();
+		tm = vsm_now_ns();
 		run_to(&p, UCALL_SYNC);
-		t1 = now_ns();
+		t1 = vsm_now_ns();
 		if ((double)(t1 - t0) / PROT_PAGES < res->hypercall_ns) {
 			res->hypercall_ns = (double)(t1 - t0) / PROT_PAGES;
 			res->hypercall_half[0] = (double)(tm - t0) / PROT_PAGES;
 			res->hypercall_half[1] = (double)(t1 - tm) / PROT_PAGES;
 		}
 		/* The guest waits at its sync: the VMM's turn. */
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		r = set_prot(p.part, on, PROT_PAGES, max);
 		TEST_ASSERT(!r, "KVM_VSM_SET_PROTECTION: %d", r);
-		tm = now_ns();
+		tm = vsm_now_ns();
 		r = set_prot(p.part, off, PROT_PAGES, max);
 		TEST_ASSERT(!r, "KVM_VSM_SET_PROTECTION: %d", r);
-		t1 = now_ns();
+		t1 = vsm_now_ns();
 		if ((double)(t1 - t0) / PROT_PAGES < res->ioctl_ns) {
 			res->ioctl_ns = (double)(t1 - t0) / PROT_PAGES;
 			res->ioctl_half[0] = (double)(tm - t0) / PROT_PAGES;
@@ -538,23 +525,23 @@ static void bench_memslot(struct memslot_result *res)
 	hva = mmap(NULL, (u64)nslots * 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	TEST_ASSERT(hva != MAP_FAILED, "mmap");
-	t0 = now_ns();
+	t0 = vsm_now_ns();
 	for (i = 0; i < nslots; i++)
 		slot_set(vm, i, hva, 0, 4096);
-	res->create_s = (now_ns() - t0) / 1e9;
+	res->create_s = (vsm_now_ns() - t0) / 1e9;
 	res->slots = nslots;
 	res->pages = nslots > MEMSLOT_PAGES ? MEMSLOT_PAGES : nslots;
 	pick = scattered(res->pages, nslots);
 
 	res->ns = 1e30;
 	for (int r = 0; r < BENCH_REPEAT; r++) {
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		for (i = 0; i < res->pages; i++)
 			slot_flip(vm, pick[i], hva, KVM_MEM_READONLY);
 		for (i = 0; i < res->pages; i++)
 			slot_flip(vm, pick[i], hva, 0);
-		t1 = now_ns();
-		res->ns = min_d(res->ns, (double)(t1 - t0) / res->pages);
+		t1 = vsm_now_ns();
+		res->ns = vsm_min_d(res->ns, (double)(t1 - t0) / res->pages);
 	}
 	free(pick);
 	kvm_vm_free(vm);
@@ -598,14 +585,14 @@ static void bench_intercept(u32 max, double *icpt_ns, double *vtl_ns,
 			TEST_ASSERT(!r, "KVM_VSM_SET_PROTECTION: %d", r);
 		}
 		run_to(&p, UCALL_SYNC);
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		run_to(&p, UCALL_SYNC);
-		t1 = now_ns();
-		*vtl_ns = min_d(*vtl_ns, (double)(t1 - t0) / ICPT_ITERS);
+		t1 = vsm_now_ns();
+		*vtl_ns = vsm_min_d(*vtl_ns, (double)(t1 - t0) / ICPT_ITERS);
 		if (max) {
 			run_to(&p, UCALL_SYNC);
-			t2 = now_ns();
-			*icpt_ns = min_d(*icpt_ns, (double)(t2 - t1) / ICPT_ITERS);
+			t2 = vsm_now_ns();
+			*icpt_ns = vsm_min_d(*icpt_ns, (double)(t2 - t1) / ICPT_ITERS);
 		}
 		run_to(&p, UCALL_DONE);
 		sync_global_from_guest(p.vm[0], g_icpt_entries);
@@ -678,10 +665,10 @@ static void bench_touch(const u32 *frames, u32 max, double ms[2][2],
 			    "%llu pages, %llu bytes of state", before.protected_pages,
 			    before.protection_bytes);
 		pass = c / TOUCH_CHUNKS;
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		run_to(&p, UCALL_SYNC);
 		if (n[prot][pass] < TOUCH_CHUNKS / 2)
-			t[prot][pass][n[prot][pass]++] = (now_ns() - t0) / 1e6;
+			t[prot][pass][n[prot][pass]++] = (vsm_now_ns() - t0) / 1e6;
 		TEST_ASSERT(!kvmvsm_get_info(p.part, &after), "partition info");
 		if (!pass)
 			faults[prot] += after.page_faults - before.page_faults;
@@ -793,7 +780,7 @@ int main(int argc, char **argv)
 	       ms.ns, ms.pages, ms.slots, ms.create_s);
 	if (max) {
 		bench_protect(frames, max, &pr);
-		best = min_d(pr.hypercall_ns, pr.ioctl_ns);
+		best = vsm_min_d(pr.hypercall_ns, pr.ioctl_ns);
 		printf("BENCH   hypercall %.0f (%lu calls of <= %u GPAs each way),\n",
 		       pr.hypercall_ns, pr.calls, GPAS_PER_CALL);
 		printf("BENCH   ioctl %.0f (<= %u entries per call)\n", pr.ioctl_ns, max);

@@ -18,14 +18,6 @@
 
 #define BENCH_REPEAT	3
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* The values vtl1_entry expects, so that it counts no errors. */
 static void vtl0_bench_guest(u64 vp)
 {
@@ -71,10 +63,10 @@ static double round_trips(u64 n, void *guest, bool vtl1, bool user)
 		TEST_ASSERT(vtl_run_vp0(&p, user ? &ring : NULL, &sw) == UCALL_SYNC,
 			    "sync");
 		/* Userspace mode: each switch includes its record, as for a VMM. */
-		t0 = now_ns();
+		t0 = vsm_now_ns();
 		TEST_ASSERT(vtl_run_vp0(&p, user ? &ring : NULL, &sw) == UCALL_DONE,
 			    "done");
-		t = (double)(now_ns() - t0) / n;
+		t = (double)(vsm_now_ns() - t0) / n;
 		best = t < best ? t : best;
 		kvmvsm_ring_unmap(&ring);
 		vtl_pair_destroy(&p);

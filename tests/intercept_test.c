@@ -201,20 +201,15 @@ static u64 vtl1_protect_mem(const u64 *gfns, u64 n, u32 flags)
 }
 
 /* The fast form: header in RDX/R8, the GPA page number in XMM0. */
+/* VTL1's XMM input (guest memory for guest_hv_call_xmm()). */
+static u64 g_xmm1[12];
+
 static u64 vtl1_protect_fast(u64 gfn, u32 flags)
 {
-	register u64 r8 asm("r8") = flags;
-	u64 ctl = HVCALL_MODIFY_VTL_PROTECTION_MASK | HV_HYPERCALL_FAST_BIT | 1ull << 32;
-	u64 rdx = HV_PARTITION_SELF, status;
-
-	asm volatile("movq %[gfn], %%xmm0\n\t"
-		     "sub $128, %%rsp\n\t"
-		     "call *%[page]\n\t"
-		     "add $128, %%rsp"
-		     : "=a"(status), "+c"(ctl), "+d"(rdx), "+r"(r8)
-		     : [page] "r"(g_page1_gva), [gfn] "r"(gfn)
-		     : "cc", "memory", "r9", "r10", "r11", "xmm0");
-	return status;
+	g_xmm1[0] = gfn;
+	return guest_hv_call_xmm(g_page1_gva, HVCALL_MODIFY_VTL_PROTECTION_MASK |
+				 HV_HYPERCALL_FAST_BIT | 1ull << 32,
+				 HV_PARTITION_SELF, flags, g_xmm1);
 }
 
 /*

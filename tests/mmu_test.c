@@ -257,18 +257,10 @@ static void huge_guest(u64 vp)
 static long vm_stat(struct kvm_vm *vm, const char *name)
 {
 	char path[128];
-	long v = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s",
 		 getpid(), vm->fd, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return vsm_read_long(path);
 }
 
 static void huge_test(struct __test_metadata *_metadata,

@@ -101,27 +101,12 @@ static u64 modify(u64 page, u64 pid, u32 flags, u8 input_vtl, u8 rsvd,
 /* Fast form: header in RDX/R8, up to 12 GPA numbers in XMM0-5. */
 static u64 modify_fast(u64 page, u32 flags, const u64 *gfns, u32 n)
 {
-	register u64 r8 asm("r8") = flags;
-	u64 control = HVCALL_MODIFY_VTL_PROT | HV_FAST | HV_REPS(n);
-	u64 rdx = HV_PARTITION_ID_SELF, status;
 	u32 i;
 
 	for (i = 0; i < 12; i++)
 		g_xmm[i] = i < n ? gfns[i] : 0;
-	asm volatile("movdqu 0(%[x]), %%xmm0\n\t"
-		     "movdqu 16(%[x]), %%xmm1\n\t"
-		     "movdqu 32(%[x]), %%xmm2\n\t"
-		     "movdqu 48(%[x]), %%xmm3\n\t"
-		     "movdqu 64(%[x]), %%xmm4\n\t"
-		     "movdqu 80(%[x]), %%xmm5\n\t"
-		     "sub $128, %%rsp\n\t"
-		     "call *%[page]\n\t"
-		     "add $128, %%rsp"
-		     : "=a"(status), "+c"(control), "+d"(rdx), "+r"(r8)
-		     : [page] "r"(page), [x] "r"(g_xmm)
-		     : "cc", "memory", "r9", "r10", "r11",
-		       "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5");
-	return status;
+	return guest_hv_call_xmm(page, HVCALL_MODIFY_VTL_PROT | HV_FAST | HV_REPS(n),
+				 HV_PARTITION_ID_SELF, flags, g_xmm);
 }
 
 /* SetVpRegisters(VsmPartitionConfig) of this VP at its own VTL. */
@@ -597,12 +582,37 @@ static void writer_guest(u64 vp)
 	GUEST_DONE();
 }
 
+/*
+ * VP0 of @p (no VTL1) writes the frame @e made read-only, mapped at @hva
+ * and holding 1: KVM_RUN ends with a write intercept for the VMM and the
+ * page is kept; loosened, the same write is re-executed and the guest
+ * finishes (the caller checks what landed).
+ */
+static void write_intercept_then_loosen(struct __test_metadata *_metadata,
+					struct vtl_pair *p,
+					struct kvm_vsm_prot_entry *e, u64 *hva)
+{
+	struct kvm_run *run = p->vcpu[0]->run;
+	struct ucall uc;
+	u32 vtl;
+
+	ASSERT_EQ(0, vsm_run_vp(p->part, 0, &vtl, p->vcpu));
+	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
+	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
+	EXPECT_EQ(e->gfn << 12, run->hyperv.u.hcall.input);
+	EXPECT_EQ(KVM_VSM_ACCESS_WRITE, run->hyperv.u.hcall.params[1]);
+	EXPECT_EQ(1, *hva);
+	e->prot = KVM_VSM_PROT_ALL;
+	ASSERT_EQ(0, kvmvsm_set_protection(p->part, 0, e, 1));
+	ASSERT_EQ(0, vsm_run_vp(p->part, 0, &vtl, p->vcpu));
+	ASSERT_EQ(UCALL_DONE, get_ucall(p->vcpu[0], &uc));
+}
+
 TEST_F_TIMEOUT(protection, vmm_tightening_takes_effect, PROT_TIMEOUT)
 {
 	struct kvm_vsm_prot_entry e = { .count = 1, .prot = R };
 	struct vtl_pair p;
 	struct ucall uc;
-	struct kvm_run *run;
 	u64 *hva, gpa;
 	u32 vtl;
 
@@ -618,18 +628,7 @@ TEST_F_TIMEOUT(protection, vmm_tightening_takes_effect, PROT_TIMEOUT)
 	ASSERT_EQ(1, *hva);
 	/* No VTL1: the denied write ends KVM_RUN as an intercept for us. */
 	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
-	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
-	run = p.vcpu[0]->run;
-	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
-	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
-	EXPECT_EQ(gpa, run->hyperv.u.hcall.input);
-	EXPECT_EQ(KVM_VSM_ACCESS_WRITE, run->hyperv.u.hcall.params[1]);
-	EXPECT_EQ(1, *hva);
-	/* Loosened: the same write is re-executed and lands. */
-	e.prot = KVM_VSM_PROT_ALL;
-	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
-	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
-	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	write_intercept_then_loosen(_metadata, &p, &e, hva);
 	EXPECT_EQ(2, *hva);
 	vtl_pair_destroy(&p);
 }
@@ -639,20 +638,12 @@ TEST_F_TIMEOUT(protection, vmm_tightening_takes_effect, PROT_TIMEOUT)
 static int g_tick_stop;
 static u64 g_tick_gap_ns;	/* the longest the ticker went without running */
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void *ticker(void *arg)
 {
-	u64 last = now_ns(), t;
+	u64 last = vsm_now_ns(), t;
 
 	while (!READ_ONCE(g_tick_stop)) {
-		t = now_ns();
+		t = vsm_now_ns();
 		if (t - last > g_tick_gap_ns)
 			g_tick_gap_ns = t - last;
 		last = t;
@@ -689,9 +680,9 @@ TEST_F_TIMEOUT(protection, vmm_long_set_yields_cpu, PROT_TIMEOUT)
 	ASSERT_EQ(0, pthread_setaffinity_np(tid, sizeof(one), &one));
 	usleep(100000);
 	g_tick_gap_ns = 0;
-	t0 = now_ns();
+	t0 = vsm_now_ns();
 	ASSERT_EQ(0, set_raw(p.part, 0, ents, nr));
-	elapsed = now_ns() - t0;
+	elapsed = vsm_now_ns() - t0;
 	usleep(100000);
 	WRITE_ONCE(g_tick_stop, 1);
 	pthread_join(tid, NULL);
@@ -814,11 +805,8 @@ TEST_F_TIMEOUT(protection, nested_guest_write_intercepted, 60)
 {
 	struct kvm_vsm_prot_entry e = { .count = 1, .prot = R };
 	struct vtl_pair p;
-	struct ucall uc;
-	struct kvm_run *run;
 	vm_vaddr_t svm_gva;
 	u64 *hva, gpa;
-	u32 vtl;
 
 	vtl_pair_create(&p, l1_nested_guest, 0, VTL1_NONE);
 	if (!kvm_cpu_has(X86_FEATURE_SVM)) {
@@ -837,18 +825,7 @@ TEST_F_TIMEOUT(protection, nested_guest_write_intercepted, 60)
 	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
 
 	/* L2's write to the read-only page: an intercept, the page kept. */
-	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
-	run = p.vcpu[0]->run;
-	ASSERT_EQ(KVM_EXIT_HYPERV, run->exit_reason);
-	ASSERT_EQ(KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT, run->hyperv.type);
-	EXPECT_EQ(gpa, run->hyperv.u.hcall.input);
-	EXPECT_EQ(KVM_VSM_ACCESS_WRITE, run->hyperv.u.hcall.params[1]);
-	EXPECT_EQ(1, *hva);
-	/* Loosened: L2's write is re-executed and lands. */
-	e.prot = KVM_VSM_PROT_ALL;
-	ASSERT_EQ(0, kvmvsm_set_protection(p.part, 0, &e, 1));
-	ASSERT_EQ(0, vsm_run_vp(p.part, 0, &vtl, p.vcpu));
-	ASSERT_EQ(UCALL_DONE, get_ucall(p.vcpu[0], &uc));
+	write_intercept_then_loosen(_metadata, &p, &e, hva);
 	EXPECT_EQ(0x5a5a5a5a, *hva);
 	vtl_pair_destroy(&p);
 }

@@ -47,6 +47,32 @@ static inline u64 guest_hv_call(u64 page, u64 control, u64 in, u64 out)
 	return status;
 }
 
+/*
+ * A fast hypercall with XMM input (TLFS 3.6): RDX, R8, then @xmm (12 u64s,
+ * XMM0-XMM5). @xmm must be guest memory (a global).
+ */
+static inline u64 guest_hv_call_xmm(u64 page, u64 control, u64 rdx, u64 r8_in,
+				    const u64 *xmm)
+{
+	register u64 r8 asm("r8") = r8_in;
+	u64 status;
+
+	asm volatile("movdqu 0(%[x]), %%xmm0\n\t"
+		     "movdqu 16(%[x]), %%xmm1\n\t"
+		     "movdqu 32(%[x]), %%xmm2\n\t"
+		     "movdqu 48(%[x]), %%xmm3\n\t"
+		     "movdqu 64(%[x]), %%xmm4\n\t"
+		     "movdqu 80(%[x]), %%xmm5\n\t"
+		     "sub $128, %%rsp\n\t"
+		     "call *%[page]\n\t"
+		     "add $128, %%rsp"
+		     : "=a"(status), "+c"(control), "+d"(rdx), "+r"(r8)
+		     : [page] "r"(page), [x] "r"(xmm)
+		     : "cc", "memory", "r9", "r10", "r11",
+		       "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5");
+	return status;
+}
+
 static inline void guest_hv_enable(u64 page_gpa)
 {
 	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);

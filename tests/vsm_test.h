@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,13 +83,12 @@ static inline int vsm_mod_loaded(const char *name)
 	return vsm_path_exists(path);
 }
 
-static inline long vsm_mod_refcnt(const char *name)
+/* The first number in file @path, or -1. */
+static inline long vsm_read_long(const char *path)
 {
-	char path[128];
 	long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -95,6 +96,28 @@ static inline long vsm_mod_refcnt(const char *name)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+static inline long vsm_mod_refcnt(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	return vsm_read_long(path);
+}
+
+/* CLOCK_MONOTONIC in nanoseconds (benchmarks, and liveness checks). */
+static inline uint64_t vsm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static inline double vsm_min_d(double a, double b)
+{
+	return a < b ? a : b;
 }
 
 /* Lines of the kernel log (all of it, from boot) that contain @needle. */

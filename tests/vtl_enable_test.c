@@ -114,24 +114,8 @@ static u64 g_xmm[12];
 
 static u64 fast_set_regs(u64 page, u32 count, u32 vp)
 {
-	register u64 r8 asm("r8") = vp;
-	u64 ctl = control(HVCALL_SET_VP_REGISTERS, count, 0) | HV_HYPERCALL_FAST_BIT;
-	u64 rdx = SELF, status;
-
-	asm volatile("movdqu 0(%[x]), %%xmm0\n\t"
-		     "movdqu 16(%[x]), %%xmm1\n\t"
-		     "movdqu 32(%[x]), %%xmm2\n\t"
-		     "movdqu 48(%[x]), %%xmm3\n\t"
-		     "movdqu 64(%[x]), %%xmm4\n\t"
-		     "movdqu 80(%[x]), %%xmm5\n\t"
-		     "sub $128, %%rsp\n\t"
-		     "call *%[page]\n\t"
-		     "add $128, %%rsp"
-		     : "=a"(status), "+c"(ctl), "+d"(rdx), "+r"(r8)
-		     : [page] "r"(page), [x] "r"(g_xmm)
-		     : "cc", "memory", "r9", "r10", "r11",
-		       "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5");
-	return status;
+	return guest_hv_call_xmm(page, control(HVCALL_SET_VP_REGISTERS, count, 0) |
+				 HV_HYPERCALL_FAST_BIT, SELF, vp, g_xmm);
 }
 
 static u64 enable_partition(u64 page, u64 part, u8 vtl, u8 flags, u8 rsvd)
