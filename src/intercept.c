@@ -187,7 +187,6 @@ static void kvm_vsm_mi_message(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 			    int seg);
 	unsigned long (*get_rflags)(struct kvm_vcpu *vcpu);
 	u32 (*get_shadow)(struct kvm_vcpu *vcpu);
-	struct kvm_vcpu_hv *hv = kvm_vsm_hv_get(vcpu);
 	struct kvm_segment cs = {};
 	u16 state;
 
@@ -216,7 +215,7 @@ static void kvm_vsm_mi_message(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 	if (kvm_vsm_callable(get_segment))
 		get_segment(vcpu, &cs, VCPU_SREG_CS);
 
-	m->header.vp_index = hv ? READ_ONCE(hv->vp_index) : vcpu->vcpu_idx;
+	m->header.vp_index = kvm_vsm_hv_vp_index(vcpu);
 	m->header.instruction_length = mi->insn_len & 0xf;
 	m->header.access_type = mi->access;
 	m->header.execution_state = state;

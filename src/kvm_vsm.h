@@ -365,6 +365,7 @@ struct kvm_vsm_vpstate *kvm_vsm_vpstate_get(struct kvm_vsm_partition *part,
 					    u32 vp);
 struct kvm_vsm_vp *kvm_vsm_vp_at(struct kvm_vsm_partition *part, u32 n, u32 vp);
 struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp);
+u32 kvm_vsm_hv_vp_index(struct kvm_vcpu *vcpu);
 bool kvm_vsm_vp_by_hv_index(struct kvm_vsm_partition *part,
 			    struct kvm_vcpu *caller, u32 vp_index, u32 *vp);
 u8 kvm_vsm_max_vtl(struct kvm_vsm_partition *part);

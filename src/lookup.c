@@ -167,7 +167,7 @@ struct kvm_vcpu *kvm_vsm_vp_vcpu(struct kvm_vsm_partition *part, u32 n, u32 vp)
 }
 
 /* KVM's kvm_hv_get_vpindex(): the VMM sets it with HV_X64_MSR_VP_INDEX. */
-static u32 kvm_vsm_hv_vp_index(struct kvm_vcpu *vcpu)
+u32 kvm_vsm_hv_vp_index(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_hv *hv = kvm_vsm_hv_get(vcpu);
 
