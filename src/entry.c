@@ -49,13 +49,6 @@ int kvm_vsm_assist_ret_regs(struct kvm_vcpu *vcpu, u64 regs[2])
 				2 * sizeof(u64), false);
 }
 
-/* A VTL above may have made the page this VTL chose read-only to it. */
-static bool kvm_vsm_msg_page_writable(struct kvm_vsm_vtl *vtl, gpa_t gpa)
-{
-	return kvm_vsm_perm_get(vtl->part, vtl->vtl, gpa_to_gfn(gpa)) &
-	       KVM_VSM_PROT_WRITE;
-}
-
 /*
  * The memory intercept message intercept.c left for @vp (this VTL), at
  * its vCPU's entry: into the VP assist page's intercept_message once, if
@@ -64,8 +57,9 @@ static bool kvm_vsm_msg_page_writable(struct kvm_vsm_vtl *vtl, gpa_t gpa)
  * the SynIC protocol: a busy slot (message_type != 0) gets
  * MessagePending, and ours waits for the guest's EOM. Guest memory of
  * this VTL's own VM, at GPAs it chose: what it cannot take (no memory
- * there, a page a higher VTL made read-only to it: dropped) is its
- * loss, never a host error.
+ * there, a page a higher VTL made read-only to it: kvm_vsm_guest_rw()
+ * goes through kvm_vcpu_write_guest(), which the hooks refuse for a
+ * denied frame) is its loss, never a host error.
  */
 void kvm_vsm_intercept_msg_deliver(struct kvm_vcpu *vcpu,
 				   struct kvm_vsm_vtl *vtl,
@@ -92,14 +86,13 @@ void kvm_vsm_intercept_msg_deliver(struct kvm_vcpu *vcpu,
 	spin_unlock(&part->vsm_lock);
 
 	assist = kvm_vsm_assist_gpa(vcpu);
-	if (new && assist && (config & HV_VSM_CONFIG_INTERCEPT_PAGE) &&
-	    kvm_vsm_msg_page_writable(vtl, assist))
+	if (new && assist && (config & HV_VSM_CONFIG_INTERCEPT_PAGE))
 		kvm_vsm_guest_rw(vcpu, assist + HV_VP_ASSIST_INTERCEPT_MESSAGE,
 				 msg, sizeof(*msg), true);
 	if (!queued)
 		return;
 	simp = hv ? READ_ONCE(hv->synic.msg_page) : 0;
-	if ((simp & HV_SIMP_ENABLE) && kvm_vsm_msg_page_writable(vtl, simp)) {
+	if (simp & HV_SIMP_ENABLE) {
 		simp &= PAGE_MASK;	/* SINT0's slot */
 		if (kvm_vsm_guest_rw(vcpu, simp, &type, sizeof(type), false))
 			goto done;
