@@ -83,6 +83,25 @@ struct kvm_vsm_vp {
 	bool msg_queued;
 	u32 msg_gen;
 	struct tlfs_message msg;
+	/*
+	 * overlay.c calls kvm_set_msr_common() for this vCPU itself: the
+	 * hook lets that call through. Only this vCPU's thread touches it.
+	 */
+	bool ovl_msr_busy;
+};
+
+/*
+ * An overlay page (ovlpage.c): placed at @gfn of one VTL's VM by the
+ * guest's write of @msr, for vCPU @vcpu_idx (SIMP, SIEFP, VP assist page)
+ * or the whole VM (KVM_VSM_OVL_VM: hypercall page, reference TSC page).
+ */
+#define KVM_VSM_OVL_VM	U32_MAX
+struct kvm_vsm_overlay {
+	struct rcu_head rcu;
+	struct page *page;		/* memcg-charged, zeroed */
+	gfn_t gfn;
+	u32 msr;
+	u32 vcpu_idx;
 };
 
 /* One attached VM = one VTL. */
@@ -95,6 +114,13 @@ struct kvm_vsm_vtl {
 	struct xarray vps;		/* vcpu_idx -> struct kvm_vsm_vp */
 	/* mmu.c: 2 MiB region -> the lpage_info array it was counted in. */
 	struct xarray lpage;
+	/*
+	 * Overlay pages (ovlpage.c): gfn -> struct kvm_vsm_overlay, read
+	 * lock-free (kvm_vsm_srcu), changed under ovl_lock (overlay.c).
+	 */
+	struct xarray overlays;
+	struct mutex ovl_lock;
+	unsigned int nr_overlays;	/* READ_ONCE: 0 skips every lookup */
 };
 
 /* No VTL switch pending. */
@@ -233,9 +259,9 @@ static inline void *kvm_vsm_xa_insert_once(struct xarray *xa,
  *               (attach/detach), hooks.c (entries from kvm.ko)
  *   dispatcher: hypercall.c
  *   handlers:   enable.c, registers.c, switch.c, interrupt.c,
- *               protection.c, intercept.c
+ *               protection.c, intercept.c, overlay.c
  *   shared:     entry.c (next-entry completions), then decode.c,
- *               lookup.c, context.c, mmu.c, perm.c, then ring.c
+ *               lookup.c, context.c, mmu.c, perm.c, ovlpage.c, then ring.c
  *   base:       symbols.c, vendor.c, compat.h, kvm_fns.h, tlfs.h
  */
 
@@ -317,6 +343,18 @@ int kvm_vsm_mem_intercept(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl *vtl,
 			  int insn_len);
 /* The guest wrote HV_X64_MSR_EOM (hooks.c, any context, kvm_vsm_srcu). */
 void kvm_vsm_intercept_eom(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu);
+
+/*
+ * overlay.c: the guest's (or the VMM's) write of an overlay MSR of an
+ * attached VM, in place of kvm_set_msr_common() (hooks.c), same return
+ * convention: the page is placed, moved or removed in that VTL's VM before
+ * the write retires; anything refused is a #GP (1) with nothing changed.
+ */
+bool kvm_vsm_overlay_msr(u32 index);
+int kvm_vsm_overlay_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr);
+void kvm_vsm_overlay_detached(struct kvm_vsm_vtl *vtl);	/* frees them all */
+int kvm_vsm_overlay_access(struct kvm_vsm_partition *part,
+			   struct kvm_vsm_overlay_access *arg);
 
 /* interrupt.c: a higher VTL's interrupt preempts a lower VTL. */
 void kvm_vsm_vcpu_kicked(struct kvm_vcpu *vcpu);	/* from the kick hooks */
@@ -467,6 +505,29 @@ int kvm_vsm_apply_initial_context(struct kvm_vcpu *vcpu,
 				  const struct tlfs_initial_vp_context *ctx);
 bool kvm_vsm_fpu_compatible(struct kvm_vcpu *a, struct kvm_vcpu *b);
 bool kvm_vsm_shared_state_valid(struct kvm_vcpu *dst, struct kvm_vcpu *src);
+
+/*
+ * ovlpage.c: the overlay pages of one VTL's VM. Lookups are lock-free
+ * (kvm_vsm_srcu or RCU); a page is freed only after its gfn is zapped in
+ * the VM and a kvm_vsm_srcu grace period. Writers hold vtl->ovl_lock.
+ */
+void kvm_vsm_ovl_init(struct kvm_vsm_vtl *vtl);
+struct kvm_vsm_overlay *kvm_vsm_ovl_find(struct kvm_vsm_vtl *vtl, gfn_t gfn);
+bool kvm_vsm_ovl_in_range(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n);
+/* Copy within the overlay page at @gpa: -ENOENT if there is none. */
+int kvm_vsm_ovl_rw(struct kvm_vsm_vtl *vtl, gpa_t gpa, void *data,
+		   unsigned long len, bool write);
+struct kvm_vsm_overlay *kvm_vsm_ovl_alloc(gfn_t gfn, u32 msr, u32 vcpu_idx);
+void kvm_vsm_ovl_free(struct kvm_vsm_overlay *ovl);	/* never published */
+int kvm_vsm_ovl_insert(struct kvm_vsm_vtl *vtl, struct kvm_vsm_overlay *ovl);
+void kvm_vsm_ovl_remove(struct kvm_vsm_vtl *vtl, struct kvm_vsm_overlay *ovl);
+void kvm_vsm_ovl_remove_all(struct kvm_vsm_vtl *vtl);
+void kvm_vsm_ovl_module_exit(void);	/* waits for the frees */
+
+static inline bool kvm_vsm_ovl_any(struct kvm_vsm_vtl *vtl)
+{
+	return READ_ONCE(vtl->nr_overlays);
+}
 
 /* ring.c */
 int kvm_vsm_ring_init(struct kvm_vsm_ring *ring, u32 entries);

@@ -26,7 +26,13 @@
  * HvCallModifyVtlProtectionMask in the kernel) and memory intercepts
  * (KVM_VSM_RECORD_MEMORY_INTERCEPT, KVM_VSM_EXIT_HYPERV_MEMORY_INTERCEPT).
  */
-#define KVM_VSM_API_VERSION	4
+/*
+ * 5: overlay pages (the hypercall page, SIMP, SIEFP, VP assist page and
+ * reference TSC page of each VTL live in that VTL's VM only, the RAM page
+ * beneath untouched), KVM_VSM_OVERLAY_ACCESS, partition_info.overlays and
+ * a VTL-aware hypercall page (HvRegisterVsmCodePageOffsets).
+ */
+#define KVM_VSM_API_VERSION	5
 
 /* 0xB9 is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define KVMVSMIO		0xB9
@@ -151,7 +157,8 @@ struct kvm_vsm_partition_info {
 	__u64 memory_intercepts;	/* denied accesses delivered (either way) */
 	__u64 protection_bytes;	/* memory the permission state uses */
 	__u64 protected_pages;	/* frames with a mask of their own */
-	__u64 reserved[4];
+	__u64 overlays;		/* overlay pages in place, all VTLs */
+	__u64 reserved[3];
 };
 
 #define KVM_VSM_GET_PARTITION_INFO \
@@ -250,6 +257,26 @@ struct kvm_vsm_protection {
 
 #define KVM_VSM_SET_PROTECTION	_IOW(KVMVSMIO, 0x1a, struct kvm_vsm_protection)
 #define KVM_VSM_GET_PROTECTION	_IOW(KVMVSMIO, 0x1b, struct kvm_vsm_protection)
+
+/*
+ * Read or write the overlay page VTL @vtl has at @gpa (its hypercall
+ * page, SIMP, SIEFP, VP assist page or reference TSC page): @len bytes at
+ * @gpa, within that page, from or to the user buffer at @addr. What a VMM
+ * that delivers SynIC messages or event flags itself (VMBus) uses instead
+ * of its own mapping of guest memory, which shows the RAM page beneath.
+ */
+struct kvm_vsm_overlay_access {
+	__u32 vtl;
+	__u32 flags;		/* KVM_VSM_OVERLAY_ACCESS_WRITE, else a read */
+	__u64 gpa;
+	__u64 addr;		/* user pointer */
+	__u32 len;		/* 1 to 4096, not crossing the page */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define KVM_VSM_OVERLAY_ACCESS_WRITE	(1u << 0)
+
+#define KVM_VSM_OVERLAY_ACCESS	_IOW(KVMVSMIO, 0x1c, struct kvm_vsm_overlay_access)
 
 /*
  * Userspace mode: KVM_VSM_RUN_VP returns 0 with exit_reason KVM_EXIT_HYPERV
