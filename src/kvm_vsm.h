@@ -111,10 +111,10 @@ struct kvm_vsm_vtl {
 	struct xarray lpage;
 	/*
 	 * Overlay pages (ovlpage.c): gfn -> struct kvm_vsm_overlay, read
-	 * lock-free (kvm_vsm_srcu), changed under ovl_lock (overlay.c).
+	 * lock-free (kvm_vsm_srcu).
 	 */
 	struct xarray overlays;
-	struct mutex ovl_lock;
+	struct mutex ovl_lock;		/* overlays' writers (overlay.c) */
 	unsigned int nr_overlays;	/* READ_ONCE: 0 skips every lookup */
 	/* The write overlay.c hands to KVM itself: the hook lets it by. */
 	struct msr_data *ovl_inflight;

@@ -355,7 +355,8 @@ int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 	if (kvm_vsm_ovl_find(vtl, gfn))
 		return kvm_vsm_mmu_needs_split(vtl, gfn) ? KVM_VSM_PF_SPLIT :
 							   KVM_VSM_PF_KVM;
-	if (perms && !kvm_vsm_prot_allows(kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn),
+	if (perms &&
+	    !kvm_vsm_prot_allows(kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn),
 				 kvm_vsm_mmu_fault_access(error_code)))
 		return KVM_VSM_PF_DENY;
 	if (kvm_vsm_mmu_needs_split(vtl, gfn))
