@@ -111,7 +111,7 @@ struct kvm_vsm_vtl {
 	struct xarray lpage;
 	/*
 	 * Overlay pages (ovlpage.c): gfn -> struct kvm_vsm_overlay, read
-	 * lock-free (kvm_vsm_srcu).
+	 * lock-free (RCU).
 	 */
 	struct xarray overlays;
 	struct mutex ovl_lock;		/* overlays' writers (overlay.c) */
@@ -507,9 +507,10 @@ bool kvm_vsm_shared_state_valid(struct kvm_vcpu *dst, struct kvm_vcpu *src);
 
 /*
  * ovlpage.c: the overlay pages of one VTL's VM. Lookups are lock-free
- * (kvm_vsm_srcu or RCU); writers hold vtl->ovl_lock. A page is freed
+ * (RCU; a pointer found is used inside rcu_read_lock() or the ftrace
+ * callback); writers hold vtl->ovl_lock. A page is freed
  * (kvm_vsm_ovl_free_deferred) only after it is erased, its gfn zapped in
- * the VM (overlay.c) and a kvm_vsm_srcu grace period has passed.
+ * the VM (overlay.c) and an RCU grace period has passed.
  */
 void kvm_vsm_ovl_init(struct kvm_vsm_vtl *vtl);
 struct kvm_vsm_overlay *kvm_vsm_ovl_find(struct kvm_vsm_vtl *vtl, gfn_t gfn);

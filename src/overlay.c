@@ -115,7 +115,7 @@ static int kvm_vsm_ovl_place(struct kvm_vsm_vtl *vtl,
 /*
  * Erased, then zapped: KVM zaps under mmu_lock for write and make_spte()
  * runs under it, so no fault that found the page can still be mapping
- * it; then the hooks that copy into it finish (kvm_vsm_srcu).
+ * it; then the copies into it finish (RCU).
  */
 static void kvm_vsm_ovl_remove(struct kvm_vsm_vtl *vtl,
 			       struct kvm_vsm_overlay *ovl)
@@ -207,8 +207,12 @@ static int kvm_vsm_ovl_set(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 	}
 	old = kvm_vsm_ovl_owned(vtl, msr->index, key);
 	if (!kvm_vsm_ovl_wanted(msr->data, &gfn) || (old && old->gfn == gfn)) {
-		/* A disable, or the same place again: KVM writes it anew. */
+		/* A disable, or the same place again: written anew. */
 		ovl = old;
+		if (ovl && msr->index == HV_X64_MSR_HYPERCALL &&
+		    kvm_vsm_ovl_wanted(msr->data, &gfn))
+			kvm_vsm_hcpage_fill(page_address(ovl->page),
+					    kvm_vsm_vendor() == KVM_VSM_VENDOR_INTEL);
 		goto kvm_write;
 	}
 	/* Refused like a bad value, nothing changed (issue 11, item 5). */

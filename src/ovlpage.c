@@ -8,7 +8,7 @@
  * it is unpublished, (2) its gfn is zapped in the VM, which KVM does under
  * mmu_lock for write, so no fault that found the page before (1) can
  * still be installing an SPTE to it (make_spte runs under mmu_lock), and
- * (3) a kvm_vsm_srcu grace period, for the hooks that copy into it.
+ * (3) an RCU grace period, for the copies into it (under rcu_read_lock).
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -48,17 +48,19 @@ int kvm_vsm_ovl_rw(struct kvm_vsm_vtl *vtl, gpa_t gpa, void *data,
 	struct kvm_vsm_overlay *ovl;
 	u8 *p;
 
-	ovl = kvm_vsm_ovl_find(vtl, gpa_to_gfn(gpa));
-	if (!ovl)
-		return -ENOENT;
 	if (len > PAGE_SIZE - off)
 		return -EFAULT;
-	p = (u8 *)page_address(ovl->page) + off;
-	if (write)
-		memcpy(p, data, len);
-	else
-		memcpy(data, p, len);
-	return 0;
+	rcu_read_lock();
+	ovl = kvm_vsm_ovl_find(vtl, gpa_to_gfn(gpa));
+	if (ovl) {
+		p = (u8 *)page_address(ovl->page) + off;
+		if (write)
+			memcpy(p, data, len);
+		else
+			memcpy(data, p, len);
+	}
+	rcu_read_unlock();
+	return ovl ? 0 : -ENOENT;
 }
 
 struct kvm_vsm_overlay *kvm_vsm_ovl_alloc(gfn_t gfn, u32 msr, u32 vcpu_idx)
@@ -115,10 +117,10 @@ void kvm_vsm_ovl_erase(struct kvm_vsm_vtl *vtl, struct kvm_vsm_overlay *ovl)
 /* An erased overlay whose gfn the VM no longer maps: freed after readers. */
 void kvm_vsm_ovl_free_deferred(struct kvm_vsm_overlay *ovl)
 {
-	call_srcu(&kvm_vsm_srcu, &ovl->rcu, kvm_vsm_ovl_free_rcu);
+	call_rcu(&ovl->rcu, kvm_vsm_ovl_free_rcu);
 }
 
 void kvm_vsm_ovl_module_exit(void)
 {
-	srcu_barrier(&kvm_vsm_srcu);
+	rcu_barrier();
 }
