@@ -264,18 +264,33 @@ int kvm_vsm_overlay_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
 }
 
 /*
- * @vtl is detached, no hook sees it and its SPTEs are gone: the pages go.
- * KVM still holds the MSR values; its later writes land in RAM, as for
- * any VM of stock KVM.
+ * @vtl is detached and no hook sees it: its overlays go, each gfn zapped.
+ * The VM is stock KVM from now on, and KVM still holds the MSR values.
+ * VTL0, the last VTL to go (no higher one is attached any more, so all
+ * the memory is its own), keeps working as stock KVM would have: its
+ * pages' contents are written into the RAM beneath first (while the
+ * guest still maps the overlays), its hypercall page among them. A
+ * higher VTL's are dropped: the RAM beneath is the lower VTLs', still
+ * attached. Only from the VM's own process (a partition closed by
+ * another process holding its fd, or by an exiting one, writes nothing).
  */
 void kvm_vsm_overlay_detached(struct kvm_vsm_vtl *vtl)
 {
+	bool keep = !vtl->vtl && current->mm == vtl->kvm->mm;
 	struct kvm_vsm_overlay *ovl;
 	unsigned long gfn;
+	int idx;
 
 	mutex_lock(&vtl->ovl_lock);
-	xa_for_each(&vtl->overlays, gfn, ovl)
+	idx = srcu_read_lock(&vtl->kvm->srcu);
+	xa_for_each(&vtl->overlays, gfn, ovl) {
+		if (keep)
+			kvm_vsm_call(kvm_write_guest)(vtl->kvm, gfn_to_gpa(gfn),
+						      page_address(ovl->page),
+						      PAGE_SIZE);
 		kvm_vsm_ovl_remove(vtl, ovl);
+	}
+	srcu_read_unlock(&vtl->kvm->srcu, idx);
 	mutex_unlock(&vtl->ovl_lock);
 	xa_destroy(&vtl->overlays);
 }
