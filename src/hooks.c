@@ -191,18 +191,34 @@ static bool kvm_vsm_pre_fault_denied(struct kvm_vsm_vtl *vtl,
 
 /* ---- Overlay pages: KVM's accesses split at page edges ---- */
 
-/* One page's part of an access that is not an overlay's: KVM's own. */
-typedef int (*kvm_vsm_rest_fn)(void *ctx, gpa_t gpa, void *data,
-			       unsigned long len);
+/* How the part of an access that is not on an overlay page is done. */
+enum { REST_READ, REST_WRITE, REST_VCPU_READ, REST_VCPU_WRITE, REST_CLEAR };
+
+/* That part (@ctx: the kvm or the vcpu), by KVM's own function. */
+static int kvm_vsm_rest(int rest, void *ctx, gpa_t gpa, void *data,
+			unsigned long len)
+{
+	switch (rest) {
+	case REST_READ:
+		return kvm_vsm_call(kvm_read_guest)(ctx, gpa, data, len);
+	case REST_WRITE:
+		return kvm_vsm_call(kvm_write_guest)(ctx, gpa, data, len);
+	case REST_VCPU_READ:
+		return kvm_vsm_call(kvm_vcpu_read_guest)(ctx, gpa, data, len);
+	case REST_VCPU_WRITE:
+		return kvm_vsm_call(kvm_vcpu_write_guest)(ctx, gpa, data, len);
+	default:
+		return kvm_vsm_call(kvm_clear_guest)(ctx, gpa, len);
+	}
+}
 
 /*
  * [@gpa, @gpa + @len) of @kvm: the parts on an overlay page of its VTL
- * copied there (@data NULL: zeroed), the rest through @rest, whose hook
+ * copied there (@data NULL: zeroed), the rest by KVM (@rest), whose hook
  * then finds no overlay and applies the VTL's protections as usual.
  */
 static int kvm_vsm_ovl_split(struct kvm *kvm, gpa_t gpa, void *data,
-			     unsigned long len, bool write,
-			     kvm_vsm_rest_fn rest, void *ctx)
+			     unsigned long len, bool write, int rest, void *ctx)
 {
 	struct kvm_vsm_vtl *vtl;
 	unsigned long seg;
@@ -216,7 +232,7 @@ static int kvm_vsm_ovl_split(struct kvm *kvm, gpa_t gpa, void *data,
 			r = kvm_vsm_ovl_rw(vtl, gpa, data ? data :
 					   page_address(ZERO_PAGE(0)), seg, write);
 		if (r == -ENOENT)
-			r = rest(ctx, gpa, data, seg);
+			r = kvm_vsm_rest(rest, ctx, gpa, data, seg);
 		if (r)
 			break;
 		gpa += seg;
@@ -228,62 +244,31 @@ static int kvm_vsm_ovl_split(struct kvm *kvm, gpa_t gpa, void *data,
 	return r;
 }
 
-static int kvm_vsm_rest_read(void *kvm, gpa_t gpa, void *data,
-			     unsigned long len)
-{
-	return kvm_vsm_call(kvm_read_guest)(kvm, gpa, data, len);
-}
-
-static int kvm_vsm_rest_write(void *kvm, gpa_t gpa, void *data,
-			      unsigned long len)
-{
-	return kvm_vsm_call(kvm_write_guest)(kvm, gpa, data, len);
-}
-
-static int kvm_vsm_rest_vcpu_read(void *vcpu, gpa_t gpa, void *data,
-				  unsigned long len)
-{
-	return kvm_vsm_call(kvm_vcpu_read_guest)(vcpu, gpa, data, len);
-}
-
-static int kvm_vsm_rest_vcpu_write(void *vcpu, gpa_t gpa, void *data,
-				   unsigned long len)
-{
-	return kvm_vsm_call(kvm_vcpu_write_guest)(vcpu, gpa, data, len);
-}
-
-static int kvm_vsm_rest_clear(void *kvm, gpa_t gpa, void *data,
-			      unsigned long len)
-{
-	return kvm_vsm_call(kvm_clear_guest)(kvm, gpa, len);
-}
-
 static int kvm_vsm_ovl_read_guest(struct kvm *kvm, gpa_t gpa, void *data,
 				  unsigned long len)
 {
-	return kvm_vsm_ovl_split(kvm, gpa, data, len, false, kvm_vsm_rest_read,
-				 kvm);
+	return kvm_vsm_ovl_split(kvm, gpa, data, len, false, REST_READ, kvm);
 }
 
 static int kvm_vsm_ovl_write_guest(struct kvm *kvm, gpa_t gpa,
 				   const void *data, unsigned long len)
 {
 	return kvm_vsm_ovl_split(kvm, gpa, (void *)data, len, true,
-				 kvm_vsm_rest_write, kvm);
+				 REST_WRITE, kvm);
 }
 
 static int kvm_vsm_ovl_vcpu_read_guest(struct kvm_vcpu *vcpu, gpa_t gpa,
 				       void *data, unsigned long len)
 {
 	return kvm_vsm_ovl_split(vcpu->kvm, gpa, data, len, false,
-				 kvm_vsm_rest_vcpu_read, vcpu);
+				 REST_VCPU_READ, vcpu);
 }
 
 static int kvm_vsm_ovl_vcpu_write_guest(struct kvm_vcpu *vcpu, gpa_t gpa,
 					const void *data, unsigned long len)
 {
 	return kvm_vsm_ovl_split(vcpu->kvm, gpa, (void *)data, len, true,
-				 kvm_vsm_rest_vcpu_write, vcpu);
+				 REST_VCPU_WRITE, vcpu);
 }
 
 /* One page, as KVM's: an offset and length beyond it is -EFAULT. */
@@ -314,7 +299,7 @@ static int kvm_vsm_ovl_vcpu_write_guest_page(struct kvm_vcpu *vcpu, gfn_t gfn,
 static int kvm_vsm_ovl_clear_guest(struct kvm *kvm, gpa_t gpa,
 				   unsigned long len)
 {
-	return kvm_vsm_ovl_split(kvm, gpa, NULL, len, true, kvm_vsm_rest_clear,
+	return kvm_vsm_ovl_split(kvm, gpa, NULL, len, true, REST_CLEAR,
 				 kvm);
 }
 
