@@ -18,6 +18,12 @@
  *   VTL may not write fails (#GP); kvm_[vcpu_]read/write_guest[_page]:
  *   KVM's accesses on the guest's behalf (emulator, Hyper-V pages and
  *   hypercall buffers) to denied frames fail with -EFAULT.
+ * - Overlay pages (overlay.c): kvm_set_msr_common of an overlay MSR goes
+ *   to kvm_vsm_overlay_set_msr(); KVM's accesses that touch a VTL's
+ *   overlay page (the above, kvm_clear_guest and the gfn_to_hva_cache
+ *   ones) are split at page edges, the overlay's part copied to or from
+ *   the overlay, the rest done by the original; make_spte maps the
+ *   overlay page; kvm_vcpu_map of one is refused (KVM would map RAM).
  * - kvm_arch_free_memslot: what mmu.c counted in the memslot is forgotten.
  * - kvm_hv_set_msr_common, and the above: counters in
  *   KVM_VSM_GET_PARTITION_INFO.
@@ -44,7 +50,8 @@ enum { HOOK_HV_HYPERCALL, HOOK_PAGE_FAULT, HOOK_MAKE_SPTE, HOOK_HV_SET_MSR,
 	HOOK_VCPU_KICK, HOOK_VCPU_WAKE_UP, HOOK_SET_MSR, HOOK_READ_GUEST,
 	HOOK_WRITE_GUEST, HOOK_VCPU_READ_GUEST, HOOK_VCPU_WRITE_GUEST,
 	HOOK_VCPU_READ_GUEST_PAGE, HOOK_VCPU_WRITE_GUEST_PAGE,
-	HOOK_FREE_MEMSLOT, HOOK_VCPU_MAP,
+	HOOK_FREE_MEMSLOT, HOOK_VCPU_MAP, HOOK_CLEAR_GUEST, HOOK_READ_CACHED,
+	HOOK_WRITE_CACHED,
 #ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
 	HOOK_PRE_FAULT,
 #endif
@@ -65,6 +72,9 @@ static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
 	[HOOK_VCPU_READ_GUEST_PAGE] = "kvm_vcpu_read_guest_page",
 	[HOOK_VCPU_WRITE_GUEST_PAGE] = "kvm_vcpu_write_guest_page",
 	[HOOK_FREE_MEMSLOT]	= "kvm_arch_free_memslot",
+	[HOOK_CLEAR_GUEST]	= "kvm_clear_guest",
+	[HOOK_READ_CACHED]	= "kvm_read_guest_offset_cached",
+	[HOOK_WRITE_CACHED]	= "kvm_write_guest_offset_cached",
 #ifdef KVM_VSM_HAVE___KVM_VCPU_MAP
 	[HOOK_VCPU_MAP]		= "__kvm_vcpu_map",
 #else
@@ -172,6 +182,228 @@ static bool kvm_vsm_pre_fault_denied(struct kvm_vsm_vtl *vtl,
 }
 #endif
 
+/* ---- Overlay pages: KVM's accesses split at page edges ---- */
+
+/* One page's part of an access that is not an overlay's: KVM's own. */
+typedef int (*kvm_vsm_rest_fn)(void *ctx, gpa_t gpa, void *data,
+			       unsigned long len);
+
+/*
+ * [@gpa, @gpa + @len) of @kvm: the parts on an overlay page of its VTL
+ * copied there (@data NULL: zeroed), the rest through @rest, whose hook
+ * then finds no overlay and applies the VTL's protections as usual.
+ */
+static int kvm_vsm_ovl_split(struct kvm *kvm, gpa_t gpa, void *data,
+			     unsigned long len, bool write,
+			     kvm_vsm_rest_fn rest, void *ctx)
+{
+	struct kvm_vsm_vtl *vtl;
+	unsigned long seg;
+	int idx, r = 0;
+
+	vtl = kvm_vsm_vtl_get(kvm, &idx);
+	while (len) {
+		seg = min_t(unsigned long, len, PAGE_SIZE - offset_in_page(gpa));
+		r = -ENOENT;
+		if (vtl)
+			r = kvm_vsm_ovl_rw(vtl, gpa, data ? data :
+					   page_address(ZERO_PAGE(0)), seg, write);
+		if (r == -ENOENT)
+			r = rest(ctx, gpa, data, seg);
+		if (r)
+			break;
+		gpa += seg;
+		len -= seg;
+		if (data)
+			data += seg;
+	}
+	kvm_vsm_vtl_put(vtl, idx);
+	return r;
+}
+
+static int kvm_vsm_rest_read(void *kvm, gpa_t gpa, void *data,
+			     unsigned long len)
+{
+	return kvm_vsm_call(kvm_read_guest)(kvm, gpa, data, len);
+}
+
+static int kvm_vsm_rest_write(void *kvm, gpa_t gpa, void *data,
+			      unsigned long len)
+{
+	return kvm_vsm_call(kvm_write_guest)(kvm, gpa, data, len);
+}
+
+static int kvm_vsm_rest_vcpu_read(void *vcpu, gpa_t gpa, void *data,
+				  unsigned long len)
+{
+	return kvm_vsm_call(kvm_vcpu_read_guest)(vcpu, gpa, data, len);
+}
+
+static int kvm_vsm_rest_vcpu_write(void *vcpu, gpa_t gpa, void *data,
+				   unsigned long len)
+{
+	return kvm_vsm_call(kvm_vcpu_write_guest)(vcpu, gpa, data, len);
+}
+
+static int kvm_vsm_rest_clear(void *kvm, gpa_t gpa, void *data,
+			      unsigned long len)
+{
+	return kvm_vsm_call(kvm_clear_guest)(kvm, gpa, len);
+}
+
+static int kvm_vsm_ovl_read_guest(struct kvm *kvm, gpa_t gpa, void *data,
+				  unsigned long len)
+{
+	return kvm_vsm_ovl_split(kvm, gpa, data, len, false, kvm_vsm_rest_read,
+				 kvm);
+}
+
+static int kvm_vsm_ovl_write_guest(struct kvm *kvm, gpa_t gpa,
+				   const void *data, unsigned long len)
+{
+	return kvm_vsm_ovl_split(kvm, gpa, (void *)data, len, true,
+				 kvm_vsm_rest_write, kvm);
+}
+
+static int kvm_vsm_ovl_vcpu_read_guest(struct kvm_vcpu *vcpu, gpa_t gpa,
+				       void *data, unsigned long len)
+{
+	return kvm_vsm_ovl_split(vcpu->kvm, gpa, data, len, false,
+				 kvm_vsm_rest_vcpu_read, vcpu);
+}
+
+static int kvm_vsm_ovl_vcpu_write_guest(struct kvm_vcpu *vcpu, gpa_t gpa,
+					const void *data, unsigned long len)
+{
+	return kvm_vsm_ovl_split(vcpu->kvm, gpa, (void *)data, len, true,
+				 kvm_vsm_rest_vcpu_write, vcpu);
+}
+
+/* One page, as KVM's: an offset and length beyond it is -EFAULT. */
+static int kvm_vsm_ovl_page_rw(struct kvm_vcpu *vcpu, gfn_t gfn, void *data,
+			       int offset, int len, bool write)
+{
+	if (offset < 0 || len < 0 || len > PAGE_SIZE - offset)
+		return -EFAULT;
+	return write ? kvm_vsm_ovl_vcpu_write_guest(vcpu, gfn_to_gpa(gfn) + offset,
+						    data, len) :
+		       kvm_vsm_ovl_vcpu_read_guest(vcpu, gfn_to_gpa(gfn) + offset,
+						   data, len);
+}
+
+static int kvm_vsm_ovl_vcpu_read_guest_page(struct kvm_vcpu *vcpu, gfn_t gfn,
+					    void *data, int offset, int len)
+{
+	return kvm_vsm_ovl_page_rw(vcpu, gfn, data, offset, len, false);
+}
+
+static int kvm_vsm_ovl_vcpu_write_guest_page(struct kvm_vcpu *vcpu, gfn_t gfn,
+					     const void *data, int offset,
+					     int len)
+{
+	return kvm_vsm_ovl_page_rw(vcpu, gfn, (void *)data, offset, len, true);
+}
+
+static int kvm_vsm_ovl_clear_guest(struct kvm *kvm, gpa_t gpa,
+				   unsigned long len)
+{
+	return kvm_vsm_ovl_split(kvm, gpa, NULL, len, true, kvm_vsm_rest_clear,
+				 kvm);
+}
+
+/*
+ * gfn_to_hva_cache (VP assist page, PV EOI): the cache's host address is
+ * the RAM page's; through the cache's own slow path (kvm_read_guest()),
+ * split as above. KVM's bounds check first.
+ */
+static int kvm_vsm_ovl_read_cached(struct kvm *kvm,
+				   struct gfn_to_hva_cache *ghc, void *data,
+				   unsigned int offset, unsigned long len)
+{
+	if (len > ghc->len || offset > ghc->len - len)
+		return -EINVAL;
+	return kvm_vsm_ovl_read_guest(kvm, ghc->gpa + offset, data, len);
+}
+
+static int kvm_vsm_ovl_write_cached(struct kvm *kvm,
+				    struct gfn_to_hva_cache *ghc, void *data,
+				    unsigned int offset, unsigned long len)
+{
+	if (len > ghc->len || offset > ghc->len - len)
+		return -EINVAL;
+	return kvm_vsm_ovl_write_guest(kvm, ghc->gpa + offset, data, len);
+}
+
+/* Where each access hook's overlay split goes. */
+static const unsigned long kvm_vsm_ovl_targets[NR_HOOKS] = {
+	[HOOK_READ_GUEST]	= (unsigned long)kvm_vsm_ovl_read_guest,
+	[HOOK_WRITE_GUEST]	= (unsigned long)kvm_vsm_ovl_write_guest,
+	[HOOK_VCPU_READ_GUEST]	= (unsigned long)kvm_vsm_ovl_vcpu_read_guest,
+	[HOOK_VCPU_WRITE_GUEST]	= (unsigned long)kvm_vsm_ovl_vcpu_write_guest,
+	[HOOK_VCPU_READ_GUEST_PAGE] =
+		(unsigned long)kvm_vsm_ovl_vcpu_read_guest_page,
+	[HOOK_VCPU_WRITE_GUEST_PAGE] =
+		(unsigned long)kvm_vsm_ovl_vcpu_write_guest_page,
+	[HOOK_CLEAR_GUEST]	= (unsigned long)kvm_vsm_ovl_clear_guest,
+	[HOOK_READ_CACHED]	= (unsigned long)kvm_vsm_ovl_read_cached,
+	[HOOK_WRITE_CACHED]	= (unsigned long)kvm_vsm_ovl_write_cached,
+	[HOOK_VCPU_MAP]		= (unsigned long)kvm_vsm_vcpu_map_refused,
+};
+
+/* The guest range KVM's access through hook @hook (arguments @regs) touches. */
+static bool kvm_vsm_hook_range(int hook, struct pt_regs *regs, gpa_t *gpa,
+			       u64 *len)
+{
+	unsigned long a1 = regs_get_kernel_argument(regs, 1);
+	unsigned long a2 = regs_get_kernel_argument(regs, 2);
+	unsigned long a3 = regs_get_kernel_argument(regs, 3);
+	unsigned long a4 = regs_get_kernel_argument(regs, 4);
+
+	switch (hook) {
+	case HOOK_READ_GUEST:		/* (kvm or vcpu, gpa, data, len) */
+	case HOOK_WRITE_GUEST:
+	case HOOK_VCPU_READ_GUEST:
+	case HOOK_VCPU_WRITE_GUEST:
+		*gpa = a1;
+		*len = a3;
+		return true;
+	case HOOK_VCPU_READ_GUEST_PAGE:	/* (vcpu, gfn, data, offset, len) */
+	case HOOK_VCPU_WRITE_GUEST_PAGE:
+		*gpa = gfn_to_gpa(a1) + (int)a3;
+		*len = (int)a4;
+		return true;
+	case HOOK_CLEAR_GUEST:		/* (kvm, gpa, len) */
+		*gpa = a1;
+		*len = a2;
+		return true;
+	case HOOK_READ_CACHED:		/* (kvm, ghc, data, offset, len) */
+	case HOOK_WRITE_CACHED:
+		*gpa = ((struct gfn_to_hva_cache *)a1)->gpa + (u32)a3;
+		*len = a4;
+		return true;
+	case HOOK_VCPU_MAP:		/* (vcpu, gfn, map[, writable]) */
+		*gpa = gfn_to_gpa(a1);
+		*len = PAGE_SIZE;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Does the access of hook @hook touch an overlay page of @vtl? */
+static bool kvm_vsm_hook_on_overlay(struct kvm_vsm_vtl *vtl, int hook,
+				    struct pt_regs *regs)
+{
+	gpa_t gpa;
+	u64 len;
+
+	if (!kvm_vsm_ovl_any(vtl) || !kvm_vsm_hook_range(hook, regs, &gpa, &len) ||
+	    (s64)len <= 0 || gpa + len < gpa)
+		return false;
+	return kvm_vsm_ovl_in_range(vtl, gpa_to_gfn(gpa),
+				    gpa_to_gfn(gpa + len - 1) - gpa_to_gfn(gpa) + 1);
+}
+
 /* Does KVM's access through hook @hook, arguments in @regs, hit a denied frame? */
 static bool kvm_vsm_guest_access_denied(struct kvm_vsm_vtl *vtl, int hook,
 					struct pt_regs *regs)
@@ -233,12 +465,20 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 	a0 = regs_get_kernel_argument(regs, 0);
 	vcpu = (struct kvm_vcpu *)a0;
 	kvm = kvm_vsm_hook_is(ip, HOOK_READ_GUEST) ||
-	      kvm_vsm_hook_is(ip, HOOK_WRITE_GUEST) ? (struct kvm *)a0 : vcpu->kvm;
+	      kvm_vsm_hook_is(ip, HOOK_WRITE_GUEST) ||
+	      kvm_vsm_hook_is(ip, HOOK_CLEAR_GUEST) ||
+	      kvm_vsm_hook_is(ip, HOOK_READ_CACHED) ||
+	      kvm_vsm_hook_is(ip, HOOK_WRITE_CACHED) ? (struct kvm *)a0 : vcpu->kvm;
 	idx = srcu_read_lock(&kvm_vsm_srcu);
 	vtl = kvm_vsm_vtl_of(kvm);
 	if (!vtl)
 		goto out;
 	hook = kvm_vsm_hook_of(ip);
+	if (hook >= 0 && kvm_vsm_ovl_targets[hook] &&
+	    kvm_vsm_hook_on_overlay(vtl, hook, regs)) {
+		regs->ip = kvm_vsm_ovl_targets[hook];
+		goto out;
+	}
 	switch (hook) {
 	case HOOK_HV_HYPERCALL:
 		if (kvm_vsm_is_vsm_hypercall(kvm_vsm_hypercall_control(vcpu, &longmode)))
@@ -250,11 +490,16 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 					    regs_get_kernel_argument(regs, 2)))
 			target = (unsigned long)kvm_vsm_page_fault;
 		break;
-	case HOOK_SET_MSR:
-		if (kvm_vsm_mmu_msr_denied(vtl, (struct msr_data *)
-					   regs_get_kernel_argument(regs, 1)))
+	case HOOK_SET_MSR: {
+		struct msr_data *msr = (void *)regs_get_kernel_argument(regs, 1);
+
+		if (kvm_vsm_overlay_msr(msr->index) &&
+		    msr != READ_ONCE(vtl->ovl_inflight))
+			target = (unsigned long)kvm_vsm_overlay_set_msr;
+		else if (kvm_vsm_mmu_msr_denied(vtl, msr))
 			target = (unsigned long)kvm_vsm_msr_refused;
 		break;
+	}
 	case HOOK_VCPU_READ_GUEST_PAGE:
 	case HOOK_VCPU_WRITE_GUEST_PAGE:
 		if (kvm_vsm_guest_access_denied(vtl, hook, regs))
@@ -295,12 +540,21 @@ static void notrace kvm_vsm_make_spte(struct kvm_vsm_vtl *vtl,
 		(void *)regs_get_kernel_argument(regs, 2);
 	bool zero_page;
 
+	struct kvm_vsm_overlay *ovl;
+	gfn_t gfn = regs_get_kernel_argument(regs, 4);
+
 	atomic64_inc(&vtl->part->spte_builds);
-	if (!slot || slot->as_id || !kvm_vsm_perm_active(vtl->part, vtl->vtl))
+	if (!slot || slot->as_id)
 		return;
-	regs->cx = kvm_vsm_mmu_spte_access(vtl, slot,
-					   regs_get_kernel_argument(regs, 4),
-					   regs->cx, &zero_page);
+	/* The VTL's overlay page in place of the RAM page, as the guest's. */
+	ovl = kvm_vsm_ovl_find(vtl, gfn);
+	if (ovl && kvm_vsm_mmu_small_only(vtl, slot, gfn)) {
+		regs->r9 = page_to_pfn(ovl->page);
+		return;
+	}
+	if (!kvm_vsm_perm_active(vtl->part, vtl->vtl))
+		return;
+	regs->cx = kvm_vsm_mmu_spte_access(vtl, slot, gfn, regs->cx, &zero_page);
 	if (zero_page)
 		regs->r9 = page_to_pfn(ZERO_PAGE(0));
 }

@@ -52,6 +52,33 @@ KVM_VSM_FN(kvm_read_guest_virt, int,
 	   (struct kvm_vcpu *vcpu, gva_t addr, void *val, unsigned int bytes,
 	    struct x86_exception *exception))
 
+/* include/linux/kvm_host.h: KVM's accesses the overlay hooks split */
+KVM_VSM_FN(kvm_read_guest, int,
+	   (struct kvm *kvm, gpa_t gpa, void *data, unsigned long len))
+KVM_VSM_FN(kvm_write_guest, int,
+	   (struct kvm *kvm, gpa_t gpa, const void *data, unsigned long len))
+KVM_VSM_FN(kvm_vcpu_read_guest_page, int,
+	   (struct kvm_vcpu *vcpu, gfn_t gfn, void *data, int offset, int len))
+KVM_VSM_FN(kvm_vcpu_write_guest_page, int,
+	   (struct kvm_vcpu *vcpu, gfn_t gfn, const void *data, int offset,
+	    int len))
+KVM_VSM_FN(kvm_clear_guest, int, (struct kvm *kvm, gpa_t gpa, unsigned long len))
+KVM_VSM_FN(kvm_gfn_to_hva_cache_init, int,
+	   (struct kvm *kvm, struct gfn_to_hva_cache *ghc, gpa_t gpa,
+	    unsigned long len))
+KVM_VSM_FN(kvm_read_guest_offset_cached, int,
+	   (struct kvm *kvm, struct gfn_to_hva_cache *ghc, void *data,
+	    unsigned int offset, unsigned long len))
+KVM_VSM_FN(kvm_write_guest_offset_cached, int,
+	   (struct kvm *kvm, struct gfn_to_hva_cache *ghc, void *data,
+	    unsigned int offset, unsigned long len))
+
+/* asm/kvm_host.h, later arch/x86/kvm/x86.h, then arch/x86/kvm/msrs.h */
+KVM_VSM_FN(kvm_set_msr_common, int,
+	   (struct kvm_vcpu *vcpu, struct msr_data *msr))
+KVM_VSM_FN(kvm_get_msr_common, int,
+	   (struct kvm_vcpu *vcpu, struct msr_data *msr))
+
 /* asm/kvm_host.h (6.1) or arch/x86/kvm/x86.h, later arch/x86/kvm/msrs.h */
 KVM_VSM_FN(kvm_valid_efer, bool, (struct kvm_vcpu *vcpu, u64 efer))
 #ifdef KVM_VSM_HAVE_KVM_SET_MSR

@@ -83,11 +83,6 @@ struct kvm_vsm_vp {
 	bool msg_queued;
 	u32 msg_gen;
 	struct tlfs_message msg;
-	/*
-	 * overlay.c calls kvm_set_msr_common() for this vCPU itself: the
-	 * hook lets that call through. Only this vCPU's thread touches it.
-	 */
-	bool ovl_msr_busy;
 };
 
 /*
@@ -116,11 +111,13 @@ struct kvm_vsm_vtl {
 	struct xarray lpage;
 	/*
 	 * Overlay pages (ovlpage.c): gfn -> struct kvm_vsm_overlay, read
-	 * lock-free (kvm_vsm_srcu), changed under ovl_lock (overlay.c).
+	 * lock-free (RCU).
 	 */
 	struct xarray overlays;
-	struct mutex ovl_lock;
+	struct mutex ovl_lock;		/* overlays' writers (overlay.c) */
 	unsigned int nr_overlays;	/* READ_ONCE: 0 skips every lookup */
+	/* The write overlay.c hands to KVM itself: the hook lets it by. */
+	struct msr_data *ovl_inflight;
 };
 
 /* No VTL switch pending. */
@@ -496,6 +493,8 @@ unsigned int kvm_vsm_mmu_spte_access(struct kvm_vsm_vtl *vtl,
 				     bool *zero_page);
 bool kvm_vsm_mmu_range_allowed(struct kvm_vsm_vtl *vtl, gpa_t gpa, u64 len,
 			       u8 access);
+bool kvm_vsm_mmu_small_only(struct kvm_vsm_vtl *vtl,
+			    const struct kvm_memory_slot *slot, gfn_t gfn);
 bool kvm_vsm_mmu_msr_denied(struct kvm_vsm_vtl *vtl, struct msr_data *msr);
 
 /* context.c: guest-supplied register state, checked as KVM checks the guest's. */
@@ -508,8 +507,10 @@ bool kvm_vsm_shared_state_valid(struct kvm_vcpu *dst, struct kvm_vcpu *src);
 
 /*
  * ovlpage.c: the overlay pages of one VTL's VM. Lookups are lock-free
- * (kvm_vsm_srcu or RCU); a page is freed only after its gfn is zapped in
- * the VM and a kvm_vsm_srcu grace period. Writers hold vtl->ovl_lock.
+ * (RCU; a pointer found is used inside rcu_read_lock() or the ftrace
+ * callback); writers hold vtl->ovl_lock. A page is freed
+ * (kvm_vsm_ovl_free_deferred) only after it is erased, its gfn zapped in
+ * the VM (overlay.c) and an RCU grace period has passed.
  */
 void kvm_vsm_ovl_init(struct kvm_vsm_vtl *vtl);
 struct kvm_vsm_overlay *kvm_vsm_ovl_find(struct kvm_vsm_vtl *vtl, gfn_t gfn);
@@ -520,8 +521,8 @@ int kvm_vsm_ovl_rw(struct kvm_vsm_vtl *vtl, gpa_t gpa, void *data,
 struct kvm_vsm_overlay *kvm_vsm_ovl_alloc(gfn_t gfn, u32 msr, u32 vcpu_idx);
 void kvm_vsm_ovl_free(struct kvm_vsm_overlay *ovl);	/* never published */
 int kvm_vsm_ovl_insert(struct kvm_vsm_vtl *vtl, struct kvm_vsm_overlay *ovl);
-void kvm_vsm_ovl_remove(struct kvm_vsm_vtl *vtl, struct kvm_vsm_overlay *ovl);
-void kvm_vsm_ovl_remove_all(struct kvm_vsm_vtl *vtl);
+void kvm_vsm_ovl_erase(struct kvm_vsm_vtl *vtl, struct kvm_vsm_overlay *ovl);
+void kvm_vsm_ovl_free_deferred(struct kvm_vsm_overlay *ovl);
 void kvm_vsm_ovl_module_exit(void);	/* waits for the frees */
 
 static inline bool kvm_vsm_ovl_any(struct kvm_vsm_vtl *vtl)

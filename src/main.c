@@ -43,6 +43,7 @@ err_perm:
 static void __exit kvm_vsm_exit(void)
 {
 	kvm_vsm_device_exit();
+	kvm_vsm_ovl_module_exit();	/* overlay pages freed after a grace period */
 	cleanup_srcu_struct(&kvm_vsm_srcu);
 	kvm_vsm_perm_module_exit();
 }

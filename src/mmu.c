@@ -151,9 +151,17 @@ int kvm_vsm_mmu_split(struct kvm_vsm_vtl *vtl, gfn_t gfn, u64 n)
 	return ret;
 }
 
+/* Does @base's 2 MiB region hold a restricted frame or an overlay page? */
+static bool kvm_vsm_mmu_region_special(struct kvm_vsm_vtl *vtl, gfn_t base)
+{
+	return kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl, base,
+					     KVM_VSM_REGION_PAGES) ||
+	       kvm_vsm_ovl_in_range(vtl, base, KVM_VSM_REGION_PAGES);
+}
+
 /*
  * Lock-free, from the fault hook (kvm->srcu held by KVM), for a VTL with
- * restrictions: may KVM still map a huge page over restricted frames at
+ * restrictions or overlay pages: may KVM still map a huge page over restricted frames at
  * @gfn? The 2 MiB level when @gfn's region holds a restricted frame (a
  * memslot created after the restriction, a bulk restriction); the 1 GiB
  * level always (one check of a whole 1 GiB range per fault would cost
@@ -163,16 +171,19 @@ bool kvm_vsm_mmu_needs_split(struct kvm_vsm_vtl *vtl, gfn_t gfn)
 {
 	gfn_t base = round_down(gfn, KVM_VSM_REGION_PAGES);
 	gfn_t gbase = round_down(gfn, KVM_VSM_1G_PAGES);
+	bool perms = kvm_vsm_perm_active(vtl->part, vtl->vtl);
 	struct kvm_memory_slot *slot;
 
-	slot = kvm_vsm_huge_slot(vtl->kvm, gbase, KVM_VSM_1G_PAGES);
-	if (slot && !kvm_vsm_counted(vtl, KVM_VSM_KEY_1G | (gfn >> KVM_VSM_1G_SHIFT), slot))
-		return true;
+	/* Overlays alone: only the frames around them. */
+	if (perms || kvm_vsm_ovl_in_range(vtl, gbase, KVM_VSM_1G_PAGES)) {
+		slot = kvm_vsm_huge_slot(vtl->kvm, gbase, KVM_VSM_1G_PAGES);
+		if (slot && !kvm_vsm_counted(vtl, KVM_VSM_KEY_1G | (gfn >> KVM_VSM_1G_SHIFT), slot))
+			return true;
+	}
 	slot = kvm_vsm_huge_slot(vtl->kvm, base, KVM_VSM_REGION_PAGES);
 	if (!slot || kvm_vsm_counted(vtl, gfn >> KVM_VSM_REGION_SHIFT, slot))
 		return false;
-	return kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl, base,
-					     KVM_VSM_REGION_PAGES);
+	return kvm_vsm_mmu_region_special(vtl, base);
 }
 
 /*
@@ -190,8 +201,7 @@ int kvm_vsm_mmu_fault_split(struct kvm_vsm_vtl *vtl, gfn_t gfn)
 	ret = kvm_vsm_count(vtl, KVM_VSM_KEY_1G | (gfn >> KVM_VSM_1G_SHIFT),
 			    round_down(gfn, KVM_VSM_1G_PAGES), KVM_VSM_1G_PAGES,
 			    PG_LEVEL_1G, &fresh);
-	if (ret || !kvm_vsm_perm_range_restricted(vtl->part, vtl->vtl, base,
-						  KVM_VSM_REGION_PAGES))
+	if (ret || !kvm_vsm_mmu_region_special(vtl, base))
 		return ret;
 	return kvm_vsm_region_split(vtl, gfn >> KVM_VSM_REGION_SHIFT, &fresh);
 }
@@ -331,7 +341,9 @@ int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 	gfn_t gfn = gpa_to_gfn(gpa);
 	struct kvm_memory_slot *slot;
 
-	if (!kvm_vsm_perm_active(vtl->part, vtl->vtl) ||
+	bool perms = kvm_vsm_perm_active(vtl->part, vtl->vtl);
+
+	if ((!perms && !kvm_vsm_ovl_any(vtl)) ||
 	    (error_code & PFERR_RSVD_MASK) ||		/* MMIO SPTE */
 	    !vcpu->arch.mmu->root_role.direct)
 		return KVM_VSM_PF_KVM;
@@ -339,7 +351,12 @@ int kvm_vsm_mmu_fault_check(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu,
 	/* Not RAM (MMIO), or SMM's address space: not ours. */
 	if (!slot || slot->as_id)
 		return KVM_VSM_PF_KVM;
-	if (!kvm_vsm_prot_allows(kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn),
+	/* The VTL's own overlay page: not the RAM the masks restrict. */
+	if (kvm_vsm_ovl_find(vtl, gfn))
+		return kvm_vsm_mmu_needs_split(vtl, gfn) ? KVM_VSM_PF_SPLIT :
+							   KVM_VSM_PF_KVM;
+	if (perms &&
+	    !kvm_vsm_prot_allows(kvm_vsm_perm_get(vtl->part, vtl->vtl, gfn),
 				 kvm_vsm_mmu_fault_access(error_code)))
 		return KVM_VSM_PF_DENY;
 	if (kvm_vsm_mmu_needs_split(vtl, gfn))
@@ -362,6 +379,23 @@ static bool kvm_vsm_may_map_huge(struct kvm_vsm_vtl *vtl,
 		return false;
 	return !kvm_vsm_counted(vtl, gfn >> KVM_VSM_REGION_SHIFT,
 				(struct kvm_memory_slot *)slot);
+}
+
+/*
+ * May make_spte() map @vtl's overlay page at @gfn: is the SPTE surely
+ * 4 KiB (its region counted in @slot)? Else (a memslot created under the
+ * overlay, not yet split by a fault) the RAM page's rules apply.
+ */
+bool kvm_vsm_mmu_small_only(struct kvm_vsm_vtl *vtl,
+			    const struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	gfn_t base = round_down(gfn, KVM_VSM_REGION_PAGES);
+
+	if (base < slot->base_gfn ||
+	    base + KVM_VSM_REGION_PAGES > slot->base_gfn + slot->npages)
+		return true;	/* KVM never maps huge across a slot edge */
+	return kvm_vsm_counted(vtl, gfn >> KVM_VSM_REGION_SHIFT,
+			       (struct kvm_memory_slot *)slot);
 }
 
 /* What every frame of @gfn's 2 MiB region allows. */
@@ -450,14 +484,7 @@ bool kvm_vsm_mmu_range_allowed(struct kvm_vsm_vtl *vtl, gpa_t gpa, u64 len,
 static bool kvm_vsm_msr_range(u32 msr, u64 data, gpa_t *gpa, u64 *len)
 {
 	switch (msr) {
-	case HV_X64_MSR_SIMP:
-	case HV_X64_MSR_SIEFP:
-	case HV_X64_MSR_VP_ASSIST_PAGE:
-	case HV_X64_MSR_HYPERCALL:
-	case HV_X64_MSR_REFERENCE_TSC:
-		*gpa = data & PAGE_MASK;
-		*len = PAGE_SIZE;
-		return data & 1;	/* each one's enable bit */
+	/* The Hyper-V pages are overlays (overlay.c): RAM is not written. */
 	case MSR_KVM_SYSTEM_TIME:
 	case MSR_KVM_SYSTEM_TIME_NEW:
 		*gpa = data & ~1ULL;

@@ -75,6 +75,11 @@ static int kvm_vsm_get_info(struct kvm_vsm_partition *part,
 	info->hv_msr_writes = atomic64_read(&part->hv_msr_writes);
 	info->memory_intercepts = atomic64_read(&part->memory_intercepts);
 	kvm_vsm_perm_usage(part, &info->protection_bytes, &info->protected_pages);
+	mutex_lock(&part->lock);
+	for (n = 0; n < KVM_VSM_MAX_VTLS; n++)
+		if (part->vtls[n])
+			info->overlays += READ_ONCE(part->vtls[n]->nr_overlays);
+	mutex_unlock(&part->lock);
 	return 0;
 }
 
@@ -346,6 +351,7 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 		struct kvm_vsm_ring_eventfd efd;
 		struct kvm_vsm_active_vtl active;
 		struct kvm_vsm_protection prot;
+		struct kvm_vsm_overlay_access ovl;
 	} a;
 	long r;
 
@@ -399,6 +405,9 @@ static long kvm_vsm_partition_ioctl(struct file *file, unsigned int cmd,
 	case KVM_VSM_GET_PROTECTION:
 		return VSM_COPY_IN(a.prot, argp) ?:
 		       kvm_vsm_get_protection(part, &a.prot);
+	case KVM_VSM_OVERLAY_ACCESS:
+		return VSM_COPY_IN(a.ovl, argp) ?:
+		       kvm_vsm_overlay_access(part, &a.ovl);
 	case KVM_VSM_RING_WAKE:
 		if (uarg)
 			return -EINVAL;

@@ -50,6 +50,7 @@ int kvm_vsm_attach_vtl(struct kvm_vsm_partition *part,
 	vtl->vtl = arg->vtl;
 	xa_init(&vtl->vps);
 	xa_init(&vtl->lpage);
+	kvm_vsm_ovl_init(vtl);
 	r = kvm_vsm_vtl_publish(vtl);
 	if (r)
 		kfree(vtl);
@@ -184,6 +185,7 @@ static void kvm_vsm_vtl_free(struct kvm_vsm_partition *part,
 	 * under a vCPU still in our code. Bounded like a memslot update.
 	 */
 	synchronize_srcu(&vtl->kvm->srcu);
+	kvm_vsm_overlay_detached(vtl);	/* each zapped, then freed */
 	kvm_vsm_mmu_detached(vtl);	/* the VM's SPTEs back to stock KVM's */
 	xa_for_each(&vtl->vps, i, vp) {
 		kfree(vp->initial_ctx);
