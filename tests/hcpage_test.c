@@ -109,53 +109,6 @@ TEST_F_TIMEOUT(hc, contents, HC_TIMEOUT)
 	g_vtl_via_page = 0;
 }
 
-/*
- * 32-bit compatibility mode: a code and a stack segment the guest adds to
- * its GDT (shared by both VTLs, whose GDTR is the same page).
- */
-#define SEL_CODE32	0x100
-#define SEL_DATA32	0x108
-#define DESC_CODE32	0x00cf9b000000ffffull	/* base 0, 4 GiB, D, exec/read */
-#define DESC_DATA32	0x00cf93000000ffffull	/* base 0, 4 GiB, B, read/write */
-
-/*
- * vtl32_call(target, eax, ebx, out): in compatibility mode (CS SEL_CODE32,
- * SS SEL_DATA32), call @target with EAX = @eax, EBX = @ebx, ECX and EDX
- * poisoned; afterwards store EAX, ECX, EDX, EBX at @out (4 u32) and come
- * back to 64-bit mode and the caller's SS. Code, stack and @out lie below
- * 4 GiB. What it needs after the call is on its stack: every GPR but RSP
- * may come back from another VTL.
- */
-asm(".pushsection .text\n"
-	".global vtl32_call\n"
-	"vtl32_call:\n"
-	"	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n"
-	"	push %r14\n	push %r15\n"
-	"	mov %ss, %eax\n	push %rax\n"
-	"	push %rcx\n	push %rdi\n"
-	"	sub $8, %rsp\n"
-	"	mov %cs, %eax\n	mov %eax, 4(%rsp)\n"
-	"	lea 2f(%rip), %rax\n	mov %eax, 0(%rsp)\n"
-	"	mov $0x108, %eax\n	mov %ax, %ss\n"
-	"	mov %rsi, %rax\n	mov %rdx, %rbx\n"
-	"	mov $0x77777777, %ecx\n	mov $0x66666666, %edx\n"
-	"	pushq $0x100\n"
-	"	lea 1f(%rip), %rbp\n	push %rbp\n"
-	"	lretq\n"
-	".code32\n"
-	"1:	call *8(%esp)\n"
-	"	mov 16(%esp), %ebp\n"
-	"	mov %eax, 0(%ebp)\n	mov %ecx, 4(%ebp)\n"
-	"	mov %edx, 8(%ebp)\n	mov %ebx, 12(%ebp)\n"
-	"	lret\n"
-	".code64\n"
-	"2:	add $16, %rsp\n"
-	"	pop %rax\n	mov %ax, %ss\n"
-	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	pop %rbx\n"
-	"	ret\n"
-	".popsection\n");
-void vtl32_call(u64 target, u64 eax, u64 ebx, u32 *out);
-
 enum { O_EAX, O_ECX, O_EDX, O_EBX };
 
 static u32 g_o0[4], g_o1[4];
@@ -204,17 +157,13 @@ static void compat_vtl1(void)
 
 static void compat_vtl0(u64 vp)
 {
-	struct desc_ptr gdt;
 	u64 call, ret;
 
 	guest_hv_enable(g_page0_gpa);
 	GUEST_ASSERT_EQ(vtl_switch_setup(g_page0_gva, vp), 1ull << 32);
 	call = g_page0_gva + (g_vtl_offsets & 0xfff);
 	ret = g_page0_gva + ((g_vtl_offsets >> 12) & 0xfff);
-	gdt = get_gdt();
-	GUEST_ASSERT(gdt.size >= SEL_DATA32 + 7);
-	((u64 *)gdt.address)[SEL_CODE32 >> 3] = DESC_CODE32;
-	((u64 *)gdt.address)[SEL_DATA32 >> 3] = DESC_DATA32;
+	GUEST_ASSERT(vtl32_setup());
 	/* Code, stack and buffers where 32-bit code can reach them. */
 	GUEST_ASSERT((u64)compat_vtl0 < (1ull << 32) && (u64)g_o0 < (1ull << 32) &&
 		     (u64)g_o1 < (1ull << 32));

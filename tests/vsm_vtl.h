@@ -187,6 +187,66 @@ static inline void __noreturn vtl1_gate(u64 vp, u64 page,
 		      g_vtl_via_page ? 0 : HVCALL_VTL_RETURN);
 }
 
+/*
+ * 32-bit compatibility mode for guest code: a code and a stack segment
+ * vtl32_setup() adds to the guest's GDT (one page both VTLs' GDTR point
+ * to: VTL1 starts with VTL0's).
+ */
+#define SEL_CODE32	0x100
+#define SEL_DATA32	0x108
+#define DESC_CODE32	0x00cf9b000000ffffull	/* base 0, 4 GiB, D, exec/read */
+#define DESC_DATA32	0x00cf93000000ffffull	/* base 0, 4 GiB, B, read/write */
+
+/*
+ * vtl32_call(target, eax, ebx, out): in compatibility mode (CS SEL_CODE32,
+ * SS SEL_DATA32), call @target with EAX = @eax, EBX = @ebx, ECX and EDX
+ * poisoned; afterwards store EAX, ECX, EDX, EBX at @out (4 u32) and come
+ * back to 64-bit mode and the caller's SS. Code, stack and @out lie below
+ * 4 GiB. What it needs after the call is on its stack: every GPR but RSP
+ * may come back from another VTL.
+ */
+asm(".pushsection .text\n"
+	".global vtl32_call\n"
+	"vtl32_call:\n"
+	"	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n"
+	"	push %r14\n	push %r15\n"
+	"	mov %ss, %eax\n	push %rax\n"
+	"	push %rcx\n	push %rdi\n"
+	"	sub $8, %rsp\n"
+	"	mov %cs, %eax\n	mov %eax, 4(%rsp)\n"
+	"	lea 2f(%rip), %rax\n	mov %eax, 0(%rsp)\n"
+	"	mov $0x108, %eax\n	mov %ax, %ss\n"	/* SEL_DATA32 */
+	"	mov %rsi, %rax\n	mov %rdx, %rbx\n"
+	"	mov $0x77777777, %ecx\n	mov $0x66666666, %edx\n"
+	"	pushq $0x100\n"			/* SEL_CODE32 */
+	"	lea 1f(%rip), %rbp\n	push %rbp\n"
+	"	lretq\n"
+	".code32\n"
+	"1:	call *8(%esp)\n"
+	"	mov 16(%esp), %ebp\n"
+	"	mov %eax, 0(%ebp)\n	mov %ecx, 4(%ebp)\n"
+	"	mov %edx, 8(%ebp)\n	mov %ebx, 12(%ebp)\n"
+	"	lret\n"
+	".code64\n"
+	"2:	add $16, %rsp\n"
+	"	pop %rax\n	mov %ax, %ss\n"
+	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	pop %rbx\n"
+	"	ret\n"
+	".popsection\n");
+void vtl32_call(u64 target, u64 eax, u64 ebx, u32 *out);
+
+/* Guest: add the two segments to the GDT; false if it is too small. */
+static inline bool vtl32_setup(void)
+{
+	struct desc_ptr gdt = get_gdt();
+
+	if (gdt.size < SEL_DATA32 + 7)
+		return false;
+	((u64 *)gdt.address)[SEL_CODE32 >> 3] = DESC_CODE32;
+	((u64 *)gdt.address)[SEL_DATA32 >> 3] = DESC_DATA32;
+	return true;
+}
+
 #define VTL0_FS_BASE	0x2222000ull
 #define VTL0_KGS_BASE	0x3333000ull
 #define VTL1_FS_BASE	0x1111000ull

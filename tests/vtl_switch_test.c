@@ -98,19 +98,24 @@ static void run_vp0(struct __test_metadata *_metadata, struct vtl_pair *p)
  * through the hypercall page's VtlCall/VtlReturn entries (page).
  */
 FIXTURE(vtl) {};
+
 FIXTURE_VARIANT(vtl) {
 	bool page;
 };
+
 FIXTURE_VARIANT_ADD(vtl, direct) {
 	.page = false,
 };
+
 FIXTURE_VARIANT_ADD(vtl, page) {
 	.page = true,
 };
+
 FIXTURE_SETUP(vtl)
 {
 	g_vtl_via_page = variant->page;	/* vtl_pair_create*() passes it on */
 }
+
 FIXTURE_TEARDOWN(vtl) {}
 
 /* 1000 call/return round trips with every check on both sides. */
