@@ -118,6 +118,7 @@ struct kvm_vsm_vtl {
 	unsigned int nr_overlays;	/* READ_ONCE: 0 skips every lookup */
 	/* The write overlay.c hands to KVM itself: the hook lets it by. */
 	struct msr_data *ovl_inflight;
+	bool ovl_closed;		/* detaching: no new overlay */
 };
 
 /* No VTL switch pending. */
@@ -349,7 +350,8 @@ void kvm_vsm_intercept_eom(struct kvm_vsm_vtl *vtl, struct kvm_vcpu *vcpu);
  */
 bool kvm_vsm_overlay_msr(u32 index);
 int kvm_vsm_overlay_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr);
-void kvm_vsm_overlay_detached(struct kvm_vsm_vtl *vtl);	/* frees them all */
+void kvm_vsm_overlay_detach(struct kvm_vsm_vtl *vtl);	/* removes them all */
+void kvm_vsm_overlay_detached(struct kvm_vsm_vtl *vtl);
 int kvm_vsm_overlay_access(struct kvm_vsm_partition *part,
 			   struct kvm_vsm_overlay_access *arg);
 

@@ -257,24 +257,52 @@ int kvm_vsm_overlay_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
 		return kvm_vsm_call(kvm_set_msr_common)(vcpu, msr);
 	}
 	mutex_lock(&vtl->ovl_lock);
-	r = kvm_vsm_ovl_set(vtl, vcpu, msr);
+	if (vtl->ovl_closed)	/* being detached: as stock KVM */
+		r = kvm_vsm_ovl_kvm_write(vtl, vcpu, msr);
+	else
+		r = kvm_vsm_ovl_set(vtl, vcpu, msr);
 	mutex_unlock(&vtl->ovl_lock);
 	kvm_vsm_vtl_put(vtl, idx);
 	return r;
 }
 
 /*
- * @vtl is detached and no hook sees it: its overlays go, each gfn zapped.
- * The VM is stock KVM from now on, and KVM still holds the MSR values.
+ * @vtl is being detached, still published: its overlays go now, while
+ * KVM's accesses and the guest's SPTEs agree (both the overlay, then both
+ * the RAM): a vCPU still running there must not find KVM reading RAM
+ * where it executes the overlay (KVM decodes the instruction it skips
+ * from memory). Later overlay MSR writes go to stock KVM (ovl_closed).
+ *
+ * The VM is stock KVM afterwards, and KVM still holds the MSR values.
  * VTL0, the last VTL to go (no higher one is attached any more, so all
  * the memory is its own), keeps working as stock KVM would have: its
- * pages' contents are written into the RAM beneath first (while the
- * guest still maps the overlays), its hypercall page among them. A
- * higher VTL's are dropped: the RAM beneath is the lower VTLs', still
- * attached. Only from the VM's own process (a partition closed by
- * another process holding its fd, or by an exiting one, writes nothing).
+ * pages' contents are written into the RAM beneath first, its hypercall
+ * page among them (a guest write to one in between is lost). A higher
+ * VTL's are dropped: the RAM beneath is the lower VTLs', still attached.
+ * Only from the VM's own process: a partition closed by another process
+ * holding its fd, or by an exiting one, writes nothing.
  */
-void kvm_vsm_overlay_detached(struct kvm_vsm_vtl *vtl)
+static void kvm_vsm_ovl_to_ram(struct kvm *kvm, struct kvm_vsm_overlay *ovl)
+{
+	struct kvm_memory_slot *slot;
+	unsigned long hva;
+
+	/*
+	 * Through the VMM's mapping, as KVM's own writes go; not
+	 * kvm_write_guest(), which wants a running vCPU for its dirty
+	 * tracking (the dirty bitmap is not told: a VMM migrating while it
+	 * detaches VTL0 must resend these pages).
+	 */
+	slot = __gfn_to_memslot(__kvm_memslots(kvm, 0), ovl->gfn);
+	if (!slot || (slot->flags & (KVM_MEMSLOT_INVALID | KVM_MEM_READONLY)))
+		return;
+	hva = __gfn_to_hva_memslot(slot, ovl->gfn);
+	if (copy_to_user((void __user *)hva, page_address(ovl->page), PAGE_SIZE))
+		pr_debug("kvm-vsm: overlay at gfn %llx not written back\n",
+			 (u64)ovl->gfn);
+}
+
+void kvm_vsm_overlay_detach(struct kvm_vsm_vtl *vtl)
 {
 	bool keep = !vtl->vtl && current->mm == vtl->kvm->mm;
 	struct kvm_vsm_overlay *ovl;
@@ -282,16 +310,20 @@ void kvm_vsm_overlay_detached(struct kvm_vsm_vtl *vtl)
 	int idx;
 
 	mutex_lock(&vtl->ovl_lock);
+	vtl->ovl_closed = true;
 	idx = srcu_read_lock(&vtl->kvm->srcu);
 	xa_for_each(&vtl->overlays, gfn, ovl) {
 		if (keep)
-			kvm_vsm_call(kvm_write_guest)(vtl->kvm, gfn_to_gpa(gfn),
-						      page_address(ovl->page),
-						      PAGE_SIZE);
+			kvm_vsm_ovl_to_ram(vtl->kvm, ovl);
 		kvm_vsm_ovl_remove(vtl, ovl);
 	}
 	srcu_read_unlock(&vtl->kvm->srcu, idx);
 	mutex_unlock(&vtl->ovl_lock);
+}
+
+/* No hook sees @vtl any more, nothing can place an overlay: gone. */
+void kvm_vsm_overlay_detached(struct kvm_vsm_vtl *vtl)
+{
 	xa_destroy(&vtl->overlays);
 }
 

@@ -185,8 +185,8 @@ static void kvm_vsm_vtl_free(struct kvm_vsm_partition *part,
 	 * under a vCPU still in our code. Bounded like a memslot update.
 	 */
 	synchronize_srcu(&vtl->kvm->srcu);
-	kvm_vsm_overlay_detached(vtl);	/* each zapped, then freed */
 	kvm_vsm_mmu_detached(vtl);	/* the VM's SPTEs back to stock KVM's */
+	kvm_vsm_overlay_detached(vtl);
 	xa_for_each(&vtl->vps, i, vp) {
 		kfree(vp->initial_ctx);
 		if (vp->vcpu_file)
@@ -211,6 +211,7 @@ static void kvm_vsm_vtl_unhash(struct kvm_vsm_partition *part,
 	 * from part->vtls first: HvCallEnablePartitionVtl checks it under
 	 * vsm_lock, so no enable can land after the bits are cleared.
 	 */
+	kvm_vsm_overlay_detach(vtl);	/* while KVM still sees them */
 	kvm_vsm_vtl_unpublish(vtl);
 	spin_lock(&part->vsm_lock);
 	if (vtl->vtl) {
