@@ -11,7 +11,8 @@
  *    not) there, mixed with 64-bit calls; what arrives on the other side
  *    is the 32-bit convention (EDX:EAX control, flags moved to ECX), and a
  *    fast return is taken from ECX. VtlReturn from VTL0 in 32-bit mode
- *    answers HV_STATUS_INVALID_VTL_STATE in EDX:EAX.
+ *    answers HV_STATUS_INVALID_VTL_STATE in EDX:EAX;
+ *  - the harness's VTL1 gate (vsm_vtl.h) switching through the page.
  */
 #include "kvm_util.h"
 #include "processor.h"
@@ -220,6 +221,75 @@ TEST_F_TIMEOUT(hc, compat_mode_entries, HC_TIMEOUT)
 					(unsigned long long)rep->entries,
 					(unsigned long long)rep->errors,
 					(unsigned long long)rep->last_error);
+	vtl_pair_destroy(&p);
+	g_vtl_via_page = 0;
+}
+
+/*
+ * vtl1_gate() (vsm_vtl.h) with g_vtl_via_page: its first VtlReturn (fast)
+ * and every later one (not fast, RAX/RCX from the VP assist page) through
+ * the page's VtlReturn entry.
+ */
+static u64 g_gate_calls, g_gate_r12;
+
+static void gate_entry(u64 vp, u64 *regs)
+{
+	struct vp_assist *a = (void *)g_assist1_gva[vp];
+
+	g_gate_calls++;
+	g_gate_r12 = regs[GATE_R15 + 3];
+	WRITE_ONCE(a->vtl_ret_rax, regs[GATE_RAX]);
+	WRITE_ONCE(a->vtl_ret_rcx, regs[GATE_RCX]);
+}
+
+static void gate_vtl1(void)
+{
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g_page1_gpa | 1);
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE_MSR, g_assist1_gpa[0] | 1);
+	vtl1_gate(0, g_page1_gva, gate_entry);
+}
+
+static void gate_vtl0(u64 vp)
+{
+	u64 *in = vtl0_in[vp], *out = vtl0_out[vp], i;
+
+	guest_hv_enable(g_page0_gpa);
+	GUEST_ASSERT_EQ(vtl_switch_setup(g_page0_gva, vp), 1ull << 32);
+	/* Starts VTL1: the gate's fast return, RCX = 1 into the entry. */
+	vtl_switch(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+	GUEST_ASSERT_EQ(out[OUT_RAX], 1);
+	GUEST_ASSERT_EQ(out[OUT_RCX], HVCALL_VTL_RETURN);
+	for (i = 0; i < 10; i++) {
+		in[0] = 0x1200 + i;
+		vtl_switch(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+		GUEST_ASSERT_EQ(g_gate_calls, i + 1);
+		GUEST_ASSERT_EQ(g_gate_r12, 0x1200 + i);
+		/* Not fast: what VTL0 had at its VMMCALL, via the assist page. */
+		GUEST_ASSERT_EQ(out[OUT_RAX], 0);
+		GUEST_ASSERT_EQ(out[OUT_RCX], HVCALL_VTL_CALL);
+		GUEST_ASSERT_EQ(out[OUT_R12], 0x1200 + i);
+	}
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(hc, gate_through_page, HC_TIMEOUT)
+{
+	struct vtl_pair p;
+	struct ucall uc;
+	u32 vtl;
+	int r;
+
+	ASSERT_EQ(0, vsm_ensure_loaded());
+	g_vtl_via_page = 1;
+	vtl_pair_create(&p, gate_vtl0, 0, VTL1_HOST_ENABLED);
+	vtl1_set_rip(&p, 0, gate_vtl1);
+	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
+	ASSERT_EQ(0, vtl) TH_LOG("VTL1 exit %u", p.vcpu[1]->run->exit_reason);
+	r = get_ucall(p.vcpu[0], &uc);
+	if (r == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	EXPECT_EQ(UCALL_DONE, r);
 	vtl_pair_destroy(&p);
 	g_vtl_via_page = 0;
 }
