@@ -66,6 +66,10 @@ has_text $kvm_host 'unsigned access:4;' && printf ' -DKVM_VSM_HAVE_ACC_READ'
 # kvm_vcpu_map() became an inline around __kvm_vcpu_map(.., writable) (6.13).
 has_text include/linux/kvm_host.h 'int __kvm_vcpu_map\(' &&
 	printf ' -DKVM_VSM_HAVE___KVM_VCPU_MAP'
+# The MMU's faults resolve their pfn through __kvm_faultin_pfn(), and the
+# TDP MMU WARNs when a present SPTE has another pfn than the fault (6.13).
+has_text include/linux/kvm_host.h 'kvm_pfn_t __kvm_faultin_pfn\(const struct kvm_memory_slot' &&
+	printf ' -DKVM_VSM_HAVE_KVM_FAULTIN_PFN'
 # KVM_PRE_FAULT_MEMORY maps guest memory without a page fault (6.11).
 has_text include/linux/kvm_host.h 'kvm_arch_vcpu_pre_fault_memory\(' &&
 	printf ' -DKVM_VSM_HAVE_PRE_FAULT_MEMORY'

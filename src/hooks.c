@@ -23,7 +23,8 @@
  *   overlay page (the above, kvm_clear_guest and the gfn_to_hva_cache
  *   ones) are split at page edges, the overlay's part copied to or from
  *   the overlay, the rest done by the original; make_spte maps the
- *   overlay page; kvm_vcpu_map of one is refused (KVM would map RAM).
+ *   overlay page (and, since 6.13, __kvm_faultin_pfn resolves to it);
+ *   kvm_vcpu_map of one is refused (KVM would map RAM).
  * - kvm_arch_free_memslot: what mmu.c counted in the memslot is forgotten.
  * - kvm_hv_set_msr_common, and the above: counters in
  *   KVM_VSM_GET_PARTITION_INFO.
@@ -55,6 +56,9 @@ enum { HOOK_HV_HYPERCALL, HOOK_PAGE_FAULT, HOOK_MAKE_SPTE, HOOK_HV_SET_MSR,
 #ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
 	HOOK_PRE_FAULT,
 #endif
+#ifdef KVM_VSM_HAVE_KVM_FAULTIN_PFN
+	HOOK_FAULTIN_PFN,
+#endif
 	NR_HOOKS };
 
 static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
@@ -82,6 +86,9 @@ static const char * const kvm_vsm_hook_names[NR_HOOKS] = {
 #endif
 #ifdef KVM_VSM_HAVE_PRE_FAULT_MEMORY
 	[HOOK_PRE_FAULT]	= "kvm_arch_vcpu_pre_fault_memory",
+#endif
+#ifdef KVM_VSM_HAVE_KVM_FAULTIN_PFN
+	[HOOK_FAULTIN_PFN]	= "__kvm_faultin_pfn",
 #endif
 };
 
@@ -334,6 +341,48 @@ static int kvm_vsm_ovl_write_cached(struct kvm *kvm,
 	return kvm_vsm_ovl_write_guest(kvm, ghc->gpa + offset, data, len);
 }
 
+#ifdef KVM_VSM_HAVE_KVM_FAULTIN_PFN
+/*
+ * A fault of an overlay gfn resolves to the overlay page, with a reference
+ * KVM drops when done (kvm_release_faultin_page()): since 6.13 the TDP
+ * MMU WARNs when a present SPTE's pfn differs from the fault's (two vCPUs
+ * faulting on the page at once), so make_spte()'s substitution alone is
+ * not enough. A zap of the gfn (overlay removed) in between bumps KVM's
+ * invalidation count: the fault is retried, nothing installed.
+ */
+static kvm_pfn_t kvm_vsm_ovl_faultin_pfn(const struct kvm_memory_slot *slot,
+					 gfn_t gfn, unsigned int foll,
+					 bool *writable,
+					 struct page **refcounted_page)
+{
+	struct kvm_vcpu *vcpu = kvm_vsm_call(kvm_get_running_vcpu)();
+	struct kvm_vsm_overlay *ovl;
+	struct kvm_vsm_vtl *vtl;
+	struct page *page = NULL;
+	int idx;
+
+	if (vcpu) {
+		vtl = kvm_vsm_vtl_get(vcpu->kvm, &idx);
+		if (vtl) {
+			rcu_read_lock();
+			ovl = kvm_vsm_ovl_find(vtl, gfn);
+			if (ovl) {
+				page = ovl->page;
+				get_page(page);
+			}
+			rcu_read_unlock();
+		}
+		kvm_vsm_vtl_put(vtl, idx);
+	}
+	if (!page)
+		return kvm_vsm_call(__kvm_faultin_pfn)(slot, gfn, foll, writable,
+						       refcounted_page);
+	*writable = !(slot->flags & KVM_MEM_READONLY);
+	*refcounted_page = page;
+	return page_to_pfn(page);
+}
+#endif
+
 /* Where each access hook's overlay split goes. */
 static const unsigned long kvm_vsm_ovl_targets[NR_HOOKS] = {
 	[HOOK_READ_GUEST]	= (unsigned long)kvm_vsm_ovl_read_guest,
@@ -442,6 +491,26 @@ static bool kvm_vsm_guest_access_denied(struct kvm_vsm_vtl *vtl, int hook,
 
 static int kvm_vsm_hook_of(unsigned long ip);
 
+#ifdef KVM_VSM_HAVE_KVM_FAULTIN_PFN
+/* __kvm_faultin_pfn() of a running vCPU's overlay gfn (address space 0). */
+static void notrace kvm_vsm_divert_faultin(struct pt_regs *regs)
+{
+	const struct kvm_memory_slot *slot =
+		(void *)regs_get_kernel_argument(regs, 0);
+	struct kvm_vcpu *vcpu = kvm_vsm_call(kvm_get_running_vcpu)();
+	struct kvm_vsm_vtl *vtl;
+	int idx;
+
+	if (!vcpu || !slot || slot->as_id)
+		return;
+	idx = srcu_read_lock(&kvm_vsm_srcu);
+	vtl = kvm_vsm_vtl_of(vcpu->kvm);
+	if (vtl && kvm_vsm_ovl_find(vtl, regs_get_kernel_argument(regs, 1)))
+		regs->ip = (unsigned long)kvm_vsm_ovl_faultin_pfn;
+	srcu_read_unlock(&kvm_vsm_srcu, idx);
+}
+#endif
+
 /*
  * IPMODIFY hooks: where KVM would act against a VTL's protections (or run
  * a VSM hypercall), the return IP becomes a function of ours with the
@@ -463,6 +532,12 @@ static void notrace kvm_vsm_divert(unsigned long ip, unsigned long parent_ip,
 	if (!static_branch_unlikely(&kvm_vsm_attached) || !regs)
 		return;
 	a0 = regs_get_kernel_argument(regs, 0);
+#ifdef KVM_VSM_HAVE_KVM_FAULTIN_PFN
+	if (kvm_vsm_hook_is(ip, HOOK_FAULTIN_PFN)) {	/* (slot, gfn, ...) */
+		kvm_vsm_divert_faultin(regs);
+		return;
+	}
+#endif
 	vcpu = (struct kvm_vcpu *)a0;
 	kvm = kvm_vsm_hook_is(ip, HOOK_READ_GUEST) ||
 	      kvm_vsm_hook_is(ip, HOOK_WRITE_GUEST) ||

@@ -52,6 +52,14 @@ KVM_VSM_FN(kvm_read_guest_virt, int,
 	   (struct kvm_vcpu *vcpu, gva_t addr, void *val, unsigned int bytes,
 	    struct x86_exception *exception))
 
+/* include/linux/kvm_host.h: the overlay page in place of the RAM page */
+KVM_VSM_FN(kvm_get_running_vcpu, struct kvm_vcpu *, (void))
+#ifdef KVM_VSM_HAVE_KVM_FAULTIN_PFN
+KVM_VSM_FN(__kvm_faultin_pfn, kvm_pfn_t,
+	   (const struct kvm_memory_slot *slot, gfn_t gfn, unsigned int foll,
+	    bool *writable, struct page **refcounted_page))
+#endif
+
 /* include/linux/kvm_host.h: KVM's accesses the overlay hooks split */
 KVM_VSM_FN(kvm_read_guest, int,
 	   (struct kvm *kvm, gpa_t gpa, void *data, unsigned long len))
