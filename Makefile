@@ -23,13 +23,17 @@ module:
 tools:
 	$(MAKE) -C tools
 
-# Unit tests of plain-C logic (perm.c's chunk encoding), on the build machine.
+# Unit tests of plain-C logic (perm.c's chunk encoding, the hypercall
+# page's code), on the build machine.
 UNITDIR	:= $(CURDIR)/build/unit
 unit:
 	@mkdir -p $(UNITDIR)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude/uapi -Isrc \
 		-o $(UNITDIR)/perm_codec_test tests/unit/perm_codec_test.c
 	$(UNITDIR)/perm_codec_test
+	$(CC) -O2 -Wall -Wextra -Werror -Isrc \
+		-o $(UNITDIR)/hcpage_code_test tests/unit/hcpage_code_test.c
+	$(UNITDIR)/hcpage_code_test
 
 # sparse (C=2) and checkpatch --strict against every kernel under test.
 lint:

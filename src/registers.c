@@ -17,6 +17,7 @@
  * XMM output, which KVM does not offer: it goes to the VMM.
  */
 #include "kvm_vsm.h"
+#include "hcpage_code.h"
 
 #define HV_XMM_INPUT_SIZE	(16 + HV_XMM_REGS_SIZE)	/* RDX, R8, XMM0-XMM5 */
 
@@ -46,10 +47,10 @@ static u64 kvm_vsm_get_register(struct kvm_vsm_reg_target *t, u32 name,
 	switch (name) {
 	case HV_REG_VSM_CODE_PAGE_OFFSETS:
 		/*
-		 * KVM's hypercall page has no VTL call/return prologues: both
-		 * are at offset 0, with the code in RCX (docs/api.md).
+		 * The VtlCall/VtlReturn entries overlay.c puts in every
+		 * hypercall page (hcpage_code.h, docs/api.md).
 		 */
-		*val = 0;
+		*val = KVM_VSM_HCPAGE_OFFSETS;
 		return HV_STATUS_SUCCESS;
 	case HV_REG_VSM_VP_STATUS:
 		*val = READ_ONCE(t->st->active_vtl) |	/* the VP's thread moves it */

@@ -37,7 +37,13 @@ int kvm_vsm_vtl_switch_request(struct kvm_vsm_hc *hc, u64 *result)
 	struct kvm_vsm_partition *part = vtl->part;
 	struct kvm_vsm_vpstate *st = xa_load(&part->vpstates, vcpu->vcpu_idx);
 	bool user = READ_ONCE(part->run_mode) == KVM_VSM_RUN_MODE_USERSPACE;
-	bool fast = vcpu->arch.regs[VCPU_REGS_RAX] & HV_VTL_RETURN_FAST;
+	/*
+	 * VtlReturn's flags: RAX in 64-bit mode; otherwise the hypercall
+	 * page's 32-bit entry has moved the caller's EAX to ECX (EDX:EAX is
+	 * the control there).
+	 */
+	bool fast = vcpu->arch.regs[hc->longmode ? VCPU_REGS_RAX : VCPU_REGS_RCX] &
+		    HV_VTL_RETURN_FAST;
 	u32 target;
 	int r;
 

@@ -75,19 +75,89 @@ void vtl_transition(u64 page, u64 control, u64 rax, const u64 *in, u64 *out);
 
 enum { OUT_R12, OUT_R13, OUT_R14, OUT_R15, OUT_XMM7, OUT_RAX, OUT_RCX };
 
+#define HV_REG_VSM_CODE_PAGE_OFFSETS	0x000d0002
+
+/*
+ * How the harness's guest code switches VTL (set by the host before
+ * vtl_pair_create*(), which gives it to the guest): 0 by hypercall code
+ * through the page's hypercall instruction at offset 0 (RCX = 0x11/0x12,
+ * RAX = the flags); 1 as Hyper-V guests do, by calling the page's
+ * VtlCall/VtlReturn entries at the offsets HvRegisterVsmCodePageOffsets
+ * reports (RCX = the flags). vtl_switch_setup() reads the offsets.
+ */
+static u64 g_vtl_via_page;
+static u64 g_vtl_offsets;	/* HvRegisterVsmCodePageOffsets, as read */
+/* A page per VP for hypercall input (first half) and output. */
+static u64 g_io_gva[VTL_MAX_VPS], g_io_gpa[VTL_MAX_VPS];
+
+/* The address to call in hypercall page @page for VtlCall/VtlReturn @code. */
+static inline u64 vtl_switch_target(u64 page, u64 code)
+{
+	if (!g_vtl_via_page)
+		return page;
+	return page + (code == HVCALL_VTL_CALL ? g_vtl_offsets & 0xfff :
+		       (g_vtl_offsets >> 12) & 0xfff);
+}
+
+/* RCX for it: the code, or through the page's entry the flags. */
+static inline u64 vtl_switch_rcx(u64 code, u64 flags)
+{
+	return g_vtl_via_page ? flags : code;
+}
+
+/*
+ * VTL @vp's first step, after enabling its hypercall page @page: with
+ * g_vtl_via_page, GetVpRegisters(HvRegisterVsmCodePageOffsets) through the
+ * page's hypercall instruction, into g_vtl_offsets. Returns its status.
+ */
+static inline u64 vtl_switch_setup(u64 page, u64 vp)
+{
+	u64 *io = (u64 *)g_io_gva[vp], st;
+
+	if (!g_vtl_via_page)
+		return 1ull << 32;
+	io[0] = ~0ull;				/* HV_PARTITION_ID_SELF */
+	io[1] = 0xfffffffe;			/* HV_VP_INDEX_SELF, own VTL */
+	io[2] = HV_REG_VSM_CODE_PAGE_OFFSETS;
+	io[256] = 0;
+	st = guest_hv_call(page, HVCALL_GET_VP_REGISTERS | 1ull << 32,
+			   g_io_gpa[vp], g_io_gpa[vp] + 2048);
+	if (st == 1ull << 32)
+		WRITE_ONCE(g_vtl_offsets, io[256]);
+	return st;
+}
+
+/* vtl_transition() for VtlCall/VtlReturn @code, the way g_vtl_via_page says. */
+static inline void vtl_switch(u64 page, u64 code, u64 flags, const u64 *in,
+			      u64 *out)
+{
+	vtl_transition(vtl_switch_target(page, code), vtl_switch_rcx(code, flags),
+		       flags, in, out);
+}
+
+/* The status of a VtlCall/VtlReturn @code that cannot switch, the same way. */
+static inline u64 vtl_switch_status(u64 page, u64 code)
+{
+	return guest_hv_call(vtl_switch_target(page, code),
+			     vtl_switch_rcx(code, 0), 0, 0);
+}
+
 /*
  * vtl1_gate(vp, page, entry): VTL1's side as a secure kernel does it.
  * VtlReturn (fast) to VTL0, then forever: on each entry save the 15
  * shared GPRs on VTL1's own stack (RSP is private), call entry(vp, regs),
  * restore them and VtlReturn restoring RAX/RCX from the VP assist page,
  * where entry() must put VTL0's (regs[GATE_RAX], regs[GATE_RCX]). So VTL0
- * code survives being preempted anywhere.
+ * code survives being preempted anywhere. The VtlReturns go the way
+ * g_vtl_via_page says: vtl1_gate_asm() calls @ret with RAX = the flags and
+ * RCX = @code, or the flags when @code is 0 (the page's entry).
  */
 asm(".pushsection .text\n"
-	".global vtl1_gate\n"
-	"vtl1_gate:\n"
-	"	push %rdi\n	push %rsi\n	push %rdx\n"
-	"	mov $1, %eax\n	mov $0x12, %ecx\n"
+	".global vtl1_gate_asm\n"
+	"vtl1_gate_asm:\n"
+	"	push %rcx\n	push %rdi\n	push %rsi\n	push %rdx\n"
+	"	mov $1, %eax\n	mov 24(%rsp), %rcx\n"
+	"	test %rcx, %rcx\n	cmovz %rax, %rcx\n"
 	"	call *8(%rsp)\n"
 	"1:\n"
 	"	push %rax\n	push %rbx\n	push %rcx\n	push %rdx\n"
@@ -95,20 +165,87 @@ asm(".pushsection .text\n"
 	"	push %r9\n	push %r10\n	push %r11\n	push %r12\n"
 	"	push %r13\n	push %r14\n	push %r15\n"
 	"	mov %rsp, %rsi\n	mov 136(%rsp), %rdi\n"
-	"	sub $8, %rsp\n"		/* the ABI's 16-byte alignment */
-	"	call *128(%rsp)\n"
-	"	add $8, %rsp\n"
+	"	call *120(%rsp)\n"	/* 4 + 15 slots: the ABI's alignment */
 	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n"
 	"	pop %r11\n	pop %r10\n	pop %r9\n	pop %r8\n"
 	"	pop %rbp\n	pop %rdi\n	pop %rsi\n	pop %rdx\n"
 	"	pop %rcx\n	pop %rbx\n	pop %rax\n"
-	"	mov $0x12, %ecx\n	xor %eax, %eax\n"
+	"	xor %eax, %eax\n	mov 24(%rsp), %rcx\n"
+	"	test %rcx, %rcx\n	cmovz %rax, %rcx\n"
 	"	call *8(%rsp)\n"
 	"	jmp 1b\n"
 	".popsection\n");
-void __noreturn vtl1_gate(u64 vp, u64 page, void (*entry)(u64 vp, u64 *regs));
+void __noreturn vtl1_gate_asm(u64 vp, u64 ret, void (*entry)(u64 vp, u64 *regs),
+			      u64 code);
 
 enum { GATE_R15, GATE_RCX = 12, GATE_RAX = 14 };
+
+static inline void __noreturn vtl1_gate(u64 vp, u64 page,
+					void (*entry)(u64 vp, u64 *regs))
+{
+	vtl1_gate_asm(vp, vtl_switch_target(page, HVCALL_VTL_RETURN), entry,
+		      g_vtl_via_page ? 0 : HVCALL_VTL_RETURN);
+}
+
+/*
+ * 32-bit compatibility mode for guest code: a code and a stack segment
+ * vtl32_setup() adds to the guest's GDT (one page both VTLs' GDTR point
+ * to: VTL1 starts with VTL0's).
+ */
+#define SEL_CODE32	0x100
+#define SEL_DATA32	0x108
+#define DESC_CODE32	0x00cf9b000000ffffull	/* base 0, 4 GiB, D, exec/read */
+#define DESC_DATA32	0x00cf93000000ffffull	/* base 0, 4 GiB, B, read/write */
+
+/*
+ * vtl32_call(target, eax, ebx, out): in compatibility mode (CS SEL_CODE32,
+ * SS SEL_DATA32), call @target with EAX = @eax, EBX = @ebx, ECX and EDX
+ * poisoned; afterwards store EAX, ECX, EDX, EBX at @out (4 u32) and come
+ * back to 64-bit mode and the caller's SS. Code, stack and @out lie below
+ * 4 GiB. What it needs after the call is on its stack: every GPR but RSP
+ * may come back from another VTL.
+ */
+asm(".pushsection .text\n"
+	".global vtl32_call\n"
+	"vtl32_call:\n"
+	"	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n"
+	"	push %r14\n	push %r15\n"
+	"	mov %ss, %eax\n	push %rax\n"
+	"	push %rcx\n	push %rdi\n"
+	"	sub $8, %rsp\n"
+	"	mov %cs, %eax\n	mov %eax, 4(%rsp)\n"
+	"	lea 2f(%rip), %rax\n	mov %eax, 0(%rsp)\n"
+	"	mov $0x108, %eax\n	mov %ax, %ss\n"	/* SEL_DATA32 */
+	"	mov %rsi, %rax\n	mov %rdx, %rbx\n"
+	"	mov $0x77777777, %ecx\n	mov $0x66666666, %edx\n"
+	"	pushq $0x100\n"			/* SEL_CODE32 */
+	"	lea 1f(%rip), %rbp\n	push %rbp\n"
+	"	lretq\n"
+	".code32\n"
+	"1:	call *8(%esp)\n"
+	"	mov 16(%esp), %ebp\n"
+	"	mov %eax, 0(%ebp)\n	mov %ecx, 4(%ebp)\n"
+	"	mov %edx, 8(%ebp)\n	mov %ebx, 12(%ebp)\n"
+	"	lret\n"
+	".code64\n"
+	"2:	add $16, %rsp\n"
+	"	pop %rax\n	mov %ax, %ss\n"
+	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	pop %rbx\n"
+	"	ret\n"
+	".popsection\n");
+void vtl32_call(u64 target, u64 eax, u64 ebx, u32 *out);
+
+/* Guest: add the two segments to the GDT; false if it is too small. */
+static inline bool vtl32_setup(void)
+{
+	struct desc_ptr gdt = get_gdt();
+
+	if (gdt.size < SEL_DATA32 + 7)
+		return false;
+	((u64 *)gdt.address)[SEL_CODE32 >> 3] = DESC_CODE32;
+	((u64 *)gdt.address)[SEL_DATA32 >> 3] = DESC_DATA32;
+	return true;
+}
 
 #define VTL0_FS_BASE	0x2222000ull
 #define VTL0_KGS_BASE	0x3333000ull
@@ -196,7 +333,7 @@ static void vtl1_body(u64 vp)
 		WRITE_ONCE(a->vtl_ret_rax, 0xaaaa00 + j);
 		WRITE_ONCE(a->vtl_ret_rcx, 0xcccc00 + j);
 		WRITE_ONCE(a->vtl_entry_reason, 0);
-		vtl_transition(g_page1_gva, HVCALL_VTL_RETURN, j & 1, in, out);
+		vtl_switch(g_page1_gva, HVCALL_VTL_RETURN, j & 1, in, out);
 		/* Entered again by VtlCall number j. */
 		g_rep[vp]->entries++;
 		if (out[OUT_R12] != 0x1200 + j || out[OUT_R13] != 0x1300 + j ||
@@ -236,7 +373,7 @@ static inline void vtl0_call(u64 vp, u64 i)
 	in[2] = 0x1400 + i;
 	in[3] = 0x1500 + i;
 	in[4] = 0x7700 + i;
-	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, vtl0_out[vp]);
+	vtl_switch(g_page0_gva, HVCALL_VTL_CALL, 0, in, vtl0_out[vp]);
 }
 
 struct vtl_pair {
@@ -313,6 +450,8 @@ static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
 		g_assist1_gva[i] = vm_vaddr_alloc_page(p->vm[0]);
 		g_assist1_gpa[i] = addr_gva2gpa(p->vm[0], g_assist1_gva[i]);
 		g_rep[i] = (void *)vm_vaddr_alloc_page(p->vm[0]);
+		g_io_gva[i] = vm_vaddr_alloc_page(p->vm[0]);
+		g_io_gpa[i] = addr_gva2gpa(p->vm[0], g_io_gva[i]);
 	}
 	g_iters = iters;
 	sync_global_to_guest(p->vm[0], g_page0_gva);
@@ -323,6 +462,9 @@ static inline void vtl_pair_create_vps(struct vtl_pair *p, void *vtl0_code,
 	sync_global_to_guest(p->vm[0], g_assist1_gpa);
 	sync_global_to_guest(p->vm[0], g_rep);
 	sync_global_to_guest(p->vm[0], g_iters);
+	sync_global_to_guest(p->vm[0], g_io_gva);
+	sync_global_to_guest(p->vm[0], g_io_gpa);
+	sync_global_to_guest(p->vm[0], g_vtl_via_page);
 
 	p->part = kvmvsm_create_partition(p->dev, 0, KVM_VSM_CREATE_CLOEXEC);
 	TEST_ASSERT(p->part >= 0, "create partition: %d", p->part);

@@ -220,7 +220,7 @@ static void vtl1_enabled(void)
 	VTL1_EQ(get_reg(page, ~1u, 0, REG_CAPABILITIES, &v), 0);
 	VTL1_EQ(v, 1 | 1ull << 27);			/* Dr6Shared 0, intercept page 27 */
 	VTL1_EQ(get_reg(page, ~1u, 0, REG_CODE_PAGE_OFFSETS, &v), 0);
-	VTL1_EQ(v, 0);
+	VTL1_EQ(v, 0x20 | 0x60 << 12);			/* the page's VtlCall, VtlReturn */
 	VTL1_EQ(set_reg(page, ~1u, 0, REG_VP_STATUS, 0), ST_INVALID_PARAMETER);
 	/* VTL1 may read VTL0's (lower) registers. */
 	VTL1_EQ(get_reg(page, ~1u, 0x10 | 0, REG_VP_STATUS, &v), 0);

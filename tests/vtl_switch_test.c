@@ -6,6 +6,9 @@
  * fast, entry reason 1, private MSRs stay per VTL; and the TLFS status
  * for calls that have nowhere to go. In userspace mode the same events
  * reach the VMM as exits and ring records, and libkvmvsm switches.
+ * Every test runs twice: switching by hypercall code (variant direct) and
+ * through the hypercall page's VtlCall/VtlReturn entries with the flags
+ * in RCX (variant page), as Hyper-V guests do.
  */
 #include <pthread.h>
 
@@ -27,11 +30,12 @@ static void vtl0_guest(u64 vp)
 	u64 *in = vtl0_in[vp], *out = vtl0_out[vp], i, j;
 
 	guest_hv_enable(g_page0_gpa);
+	GUEST_ASSERT_EQ(vtl_switch_setup(g_page0_gva, vp), 1ull << 32);
 	wrmsr(MSR_FS_BASE, VTL0_FS_BASE);
 	wrmsr(MSR_KERNEL_GS_BASE, VTL0_KGS_BASE);
 	vtl_private_set(0, vp);
 	/* The first call starts VTL1, which returns with its values for j=0. */
-	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
+	vtl_switch(g_page0_gva, HVCALL_VTL_CALL, 0, in, out);
 	for (i = 0; i < g_iters; i++) {
 		vtl0_call(vp, i);
 		j = i + 1;
@@ -52,7 +56,7 @@ static void vtl0_guest(u64 vp)
 	GUEST_ASSERT_EQ(g_rep[vp]->errors, 0);
 	GUEST_ASSERT_EQ(g_rep[vp]->entries, g_iters + 1);
 	/* VtlReturn from VTL0: nowhere to return to. */
-	GUEST_ASSERT_EQ(guest_hv_call(g_page0_gva, HVCALL_VTL_RETURN, 0, 0) & 0xffff,
+	GUEST_ASSERT_EQ(vtl_switch_status(g_page0_gva, HVCALL_VTL_RETURN) & 0xffff,
 			HV_STATUS_INVALID_VTL_STATE);
 	GUEST_DONE();
 }
@@ -89,8 +93,29 @@ static void run_vp0(struct __test_metadata *_metadata, struct vtl_pair *p)
 	}
 }
 
+/*
+ * Every test twice: the guest switches by hypercall code (direct), or
+ * through the hypercall page's VtlCall/VtlReturn entries (page).
+ */
 FIXTURE(vtl) {};
-FIXTURE_SETUP(vtl) {}
+
+FIXTURE_VARIANT(vtl) {
+	bool page;
+};
+
+FIXTURE_VARIANT_ADD(vtl, direct) {
+	.page = false,
+};
+
+FIXTURE_VARIANT_ADD(vtl, page) {
+	.page = true,
+};
+
+FIXTURE_SETUP(vtl)
+{
+	g_vtl_via_page = variant->page;	/* vtl_pair_create*() passes it on */
+}
+
 FIXTURE_TEARDOWN(vtl) {}
 
 /* 1000 call/return round trips with every check on both sides. */
@@ -182,10 +207,11 @@ TEST_F_TIMEOUT(vtl, smp_4_vps, VTL_TIMEOUT)
 static void lone_guest(u64 vp)
 {
 	guest_hv_enable(g_page0_gpa);
-	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0));
-	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_RETURN, 0, 0));
+	GUEST_ASSERT_EQ(vtl_switch_setup(g_page0_gva, vp), 1ull << 32);
+	GUEST_SYNC(vtl_switch_status(g_page0_gva, HVCALL_VTL_CALL));
+	GUEST_SYNC(vtl_switch_status(g_page0_gva, HVCALL_VTL_RETURN));
 	/* Run by plain KVM_RUN: the kernel cannot switch, the VMM answers. */
-	GUEST_SYNC(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0));
+	GUEST_SYNC(vtl_switch_status(g_page0_gva, HVCALL_VTL_CALL));
 	GUEST_DONE();
 }
 
@@ -211,7 +237,7 @@ static void *answer_vtl_call(void *arg)
 	return NULL;
 }
 
-TEST(no_higher_vtl_and_plain_kvm_run)
+TEST_F(vtl, no_higher_vtl_and_plain_kvm_run)
 {
 	struct vtl_pair p;
 	struct ucall uc;
@@ -281,7 +307,7 @@ static void xstate_vtl1(void)
 	/* CR4 is private: XGETBV and RDPKRU need it in each VTL. */
 	set_cr4(get_cr4() | X86_CR4_OSXSAVE | (g_pku ? X86_CR4_PKE : 0));
 	for (;;) {
-		vtl_transition(g_page1_gva, HVCALL_VTL_RETURN, 1, vtl1_in[0], vtl1_out[0]);
+		vtl_switch(g_page1_gva, HVCALL_VTL_RETURN, 1, vtl1_in[0], vtl1_out[0]);
 		g_seen_xcr0 = vsm_xgetbv0();
 		if (g_pku) {
 			g_seen_pkru = vsm_rdpkru();
@@ -293,11 +319,12 @@ static void xstate_vtl1(void)
 static void xstate_vtl0(u64 vp)
 {
 	guest_hv_enable(g_page0_gpa);
+	GUEST_ASSERT_EQ(vtl_switch_setup(g_page0_gva, vp), 1ull << 32);
 	set_cr4(get_cr4() | X86_CR4_OSXSAVE | (g_pku ? X86_CR4_PKE : 0));
 	if (g_pku)
 		vsm_wrpkru(VTL0_PKRU);
-	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
-	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
+	vtl_switch(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
+	vtl_switch(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
 	GUEST_ASSERT_EQ(g_seen_xcr0, XCR0_X87_SSE);
 	if (g_pku) {
 		GUEST_ASSERT_EQ(g_seen_pkru, VTL0_PKRU);
@@ -305,12 +332,12 @@ static void xstate_vtl0(u64 vp)
 	}
 	GUEST_SYNC(XCR0_X87_SSE_AVX);
 	GUEST_ASSERT_EQ(vsm_xgetbv0(), XCR0_X87_SSE_AVX);
-	GUEST_ASSERT_EQ(guest_hv_call(g_page0_gva, HVCALL_VTL_CALL, 0, 0) & 0xffff,
+	GUEST_ASSERT_EQ(vtl_switch_status(g_page0_gva, HVCALL_VTL_CALL) & 0xffff,
 			HV_STATUS_INVALID_VTL_STATE);
 	GUEST_ASSERT_EQ(vsm_xgetbv0(), XCR0_X87_SSE_AVX);
 	GUEST_SYNC(XCR0_X87_SSE);
 	g_seen_xcr0 = 0;
-	vtl_transition(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
+	vtl_switch(g_page0_gva, HVCALL_VTL_CALL, 0, vtl0_in[0], vtl0_out[0]);
 	GUEST_ASSERT_EQ(g_seen_xcr0, XCR0_X87_SSE);
 	GUEST_DONE();
 }
