@@ -167,6 +167,30 @@ int kvmvsm_get_protection(int part_fd, uint32_t vtl, uint64_t gfn,
 	return vsm_ioctl(part_fd, KVM_VSM_GET_PROTECTION, &a);
 }
 
+static int overlay_access(int part_fd, uint32_t vtl, uint32_t flags,
+			  uint64_t gpa, void *buf, uint32_t len)
+{
+	struct kvm_vsm_overlay_access a = {
+		.vtl = vtl, .flags = flags, .gpa = gpa, .addr = (uintptr_t)buf,
+		.len = len,
+	};
+
+	return vsm_ioctl(part_fd, KVM_VSM_OVERLAY_ACCESS, &a);
+}
+
+int kvmvsm_overlay_read(int part_fd, uint32_t vtl, uint64_t gpa, void *buf,
+			uint32_t len)
+{
+	return overlay_access(part_fd, vtl, 0, gpa, buf, len);
+}
+
+int kvmvsm_overlay_write(int part_fd, uint32_t vtl, uint64_t gpa,
+			 const void *buf, uint32_t len)
+{
+	return overlay_access(part_fd, vtl, KVM_VSM_OVERLAY_ACCESS_WRITE, gpa,
+			      (void *)buf, len);
+}
+
 /* GET from both vCPUs, let @merge fold the shared part into @d, SET @to_fd. */
 static int switch_state(int from_fd, int to_fd, unsigned long get,
 			unsigned long set, void *s, void *d,

@@ -85,6 +85,18 @@ int kvmvsm_set_protection(int part_fd, uint32_t vtl,
 int kvmvsm_get_protection(int part_fd, uint32_t vtl, uint64_t gfn,
 			  uint8_t *prot, uint32_t nr);
 
+/*
+ * Overlay pages (API 5): read or write @len bytes at @gpa of the overlay
+ * page VTL @vtl has there (its hypercall page, SIMP, SIEFP, VP assist or
+ * reference TSC page), within that page; what a VMM that delivers SynIC
+ * messages or event flags itself must use, since its own mapping of guest
+ * memory shows the RAM beneath. -ENOENT: no overlay there.
+ */
+int kvmvsm_overlay_read(int part_fd, uint32_t vtl, uint64_t gpa, void *buf,
+			uint32_t len);
+int kvmvsm_overlay_write(int part_fd, uint32_t vtl, uint64_t gpa,
+			 const void *buf, uint32_t len);
+
 struct kvmvsm_ring {
 	int part_fd;
 	struct kvm_vsm_ring_header *hdr;
