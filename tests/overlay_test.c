@@ -310,14 +310,15 @@ static u64 g_tsc[2][3];	/* per VTL: sequence, byte 0x800, |ref - MSR| */
 
 static void tsc_read(int vtl)
 {
-	volatile struct tsc_page *t = (void *)g_x_gva[0];
+	struct tsc_page *t = (void *)g_x_gva[0];
 	u64 ref, msr;
 
-	g_tsc[vtl][0] = t->seq;
+	g_tsc[vtl][0] = READ_ONCE(t->seq);
 	g_tsc[vtl][1] = xp(0)[0x800];
-	if (!t->seq)
+	if (!g_tsc[vtl][0])
 		return;
-	ref = (u64)(((unsigned __int128)rdtsc() * t->scale) >> 64) + t->offset;
+	ref = (u64)(((__uint128_t)rdtsc() * READ_ONCE(t->scale)) >> 64) +
+	      READ_ONCE(t->offset);
 	msr = rdmsr(HV_X64_MSR_TIME_REF_COUNT);
 	g_tsc[vtl][2] = msr > ref ? msr - ref : ref - msr;
 }
@@ -366,8 +367,9 @@ TEST_F_TIMEOUT(ovl, reference_tsc_per_vtl, OVL_TIMEOUT)
 		EXPECT_EQ(0, g_tsc[v][1]) TH_LOG("VTL%d", v);
 		/* Valid: the time agrees with the MSR within 10 ms. */
 		if (g_tsc[v][0])
-			EXPECT_GT(100000, g_tsc[v][2]) TH_LOG("VTL%d off by %llu",
-				v, (unsigned long long)g_tsc[v][2]);
+			EXPECT_GT(100000, g_tsc[v][2])
+				TH_LOG("VTL%d off by %llu", v,
+				       (unsigned long long)g_tsc[v][2]);
 		ksft_print_msg("VTL%d TSC page: sequence %llu, scale %llx\n", v,
 			       (unsigned long long)g_tsc[v][0],
 			       (unsigned long long)t[v].scale);
