@@ -198,23 +198,36 @@ static void compat_vtl0(u64 vp)
 	GUEST_DONE();
 }
 
-TEST_F_TIMEOUT(hc, compat_mode_entries, HC_TIMEOUT)
+/*
+ * A VTL pair switching through the page, VTL1 starting at @vtl1; VP0 run
+ * until VTL0's ucall, which is returned (a guest assertion reported).
+ */
+static int hc_run_pair(struct __test_metadata *_metadata, struct vtl_pair *p,
+		       void *vtl0, void *vtl1)
 {
-	struct vtl1_report *rep;
-	struct vtl_pair p;
 	struct ucall uc;
 	u32 vtl;
 	int r;
 
 	ASSERT_EQ(0, vsm_ensure_loaded());
 	g_vtl_via_page = 1;
-	vtl_pair_create(&p, compat_vtl0, 0, VTL1_HOST_ENABLED);
-	vtl1_set_rip(&p, 0, compat_vtl1);
-	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
-	ASSERT_EQ(0, vtl) TH_LOG("VTL1 exit %u", p.vcpu[1]->run->exit_reason);
-	r = get_ucall(p.vcpu[0], &uc);
+	vtl_pair_create(p, vtl0, 0, VTL1_HOST_ENABLED);
+	vtl1_set_rip(p, 0, vtl1);
+	ASSERT_EQ(0, kvmvsm_run_vp(p->part, 0, &vtl));
+	ASSERT_EQ(0, vtl) TH_LOG("VTL1 exit %u", p->vcpu[1]->run->exit_reason);
+	r = get_ucall(p->vcpu[0], &uc);
 	if (r == UCALL_ABORT)
 		REPORT_GUEST_ASSERT(uc);
+	return r;
+}
+
+TEST_F_TIMEOUT(hc, compat_mode_entries, HC_TIMEOUT)
+{
+	struct vtl1_report *rep;
+	struct vtl_pair p;
+	int r;
+
+	r = hc_run_pair(_metadata, &p, compat_vtl0, compat_vtl1);
 	rep = addr_gva2hva(p.vm[0], (u64)g_rep[0]);
 	EXPECT_EQ(UCALL_DONE, r) TH_LOG("exit %u; VTL1 entries %llu errors %llu (last %llu)",
 					p.vcpu[0]->run->exit_reason,
@@ -276,19 +289,9 @@ static void gate_vtl0(u64 vp)
 TEST_F_TIMEOUT(hc, gate_through_page, HC_TIMEOUT)
 {
 	struct vtl_pair p;
-	struct ucall uc;
-	u32 vtl;
 	int r;
 
-	ASSERT_EQ(0, vsm_ensure_loaded());
-	g_vtl_via_page = 1;
-	vtl_pair_create(&p, gate_vtl0, 0, VTL1_HOST_ENABLED);
-	vtl1_set_rip(&p, 0, gate_vtl1);
-	ASSERT_EQ(0, kvmvsm_run_vp(p.part, 0, &vtl));
-	ASSERT_EQ(0, vtl) TH_LOG("VTL1 exit %u", p.vcpu[1]->run->exit_reason);
-	r = get_ucall(p.vcpu[0], &uc);
-	if (r == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
+	r = hc_run_pair(_metadata, &p, gate_vtl0, gate_vtl1);
 	EXPECT_EQ(UCALL_DONE, r);
 	vtl_pair_destroy(&p);
 	g_vtl_via_page = 0;

@@ -47,7 +47,10 @@ static void check(int ok, const char *what)
 	failed |= !ok;
 }
 
-/* The entries, written out: VtlCall (0x11) and VtlReturn (0x12) per vendor. */
+/*
+ * The AMD VtlCall entry, written out; VtlReturn differs in its code (0x12
+ * at CODE32 and CODE64), Intel in the instruction's last byte (0xc1).
+ */
 static const u8 amd_call[] = {
 	0x51,				/* push %rcx */
 	0x31, 0xc9,			/* xor %ecx,%ecx */
@@ -56,65 +59,17 @@ static const u8 amd_call[] = {
 	0x89, 0xc1,			/* mov %eax,%ecx */
 	0xb8, 0x11, 0x00, 0x00, 0x00,	/* mov $0x11,%eax */
 	0x31, 0xd2,			/* xor %edx,%edx */
-	0x0f, 0x01, 0xd9,			/* vmmcall */
+	0x0f, 0x01, 0xd9,		/* vmmcall */
 	0xc3,				/* ret */
 	0x59,				/* 64-bit: pop %rcx */
 	0x48, 0x89, 0xc8,		/* mov %rcx,%rax */
 	0xb9, 0x11, 0x00, 0x00, 0x00,	/* mov $0x11,%ecx */
-	0x0f, 0x01, 0xd9,			/* vmmcall */
+	0x0f, 0x01, 0xd9,		/* vmmcall */
 	0xc3,				/* ret */
 };
 
-static const u8 amd_ret[] = {
-	0x51,				/* push %rcx */
-	0x31, 0xc9,			/* xor %ecx,%ecx */
-	0x41, 0xe2, 0x0e,		/* loop (64-bit) / inc %ecx; loop (32) */
-	0x59,				/* 32-bit: pop %ecx */
-	0x89, 0xc1,			/* mov %eax,%ecx */
-	0xb8, 0x12, 0x00, 0x00, 0x00,	/* mov $0x12,%eax */
-	0x31, 0xd2,			/* xor %edx,%edx */
-	0x0f, 0x01, 0xd9,			/* vmmcall */
-	0xc3,				/* ret */
-	0x59,				/* 64-bit: pop %rcx */
-	0x48, 0x89, 0xc8,		/* mov %rcx,%rax */
-	0xb9, 0x12, 0x00, 0x00, 0x00,	/* mov $0x12,%ecx */
-	0x0f, 0x01, 0xd9,			/* vmmcall */
-	0xc3,				/* ret */
-};
-
-static const u8 intel_call[] = {
-	0x51,				/* push %rcx */
-	0x31, 0xc9,			/* xor %ecx,%ecx */
-	0x41, 0xe2, 0x0e,		/* loop (64-bit) / inc %ecx; loop (32) */
-	0x59,				/* 32-bit: pop %ecx */
-	0x89, 0xc1,			/* mov %eax,%ecx */
-	0xb8, 0x11, 0x00, 0x00, 0x00,	/* mov $0x11,%eax */
-	0x31, 0xd2,			/* xor %edx,%edx */
-	0x0f, 0x01, 0xc1,			/* vmcall */
-	0xc3,				/* ret */
-	0x59,				/* 64-bit: pop %rcx */
-	0x48, 0x89, 0xc8,		/* mov %rcx,%rax */
-	0xb9, 0x11, 0x00, 0x00, 0x00,	/* mov $0x11,%ecx */
-	0x0f, 0x01, 0xc1,			/* vmcall */
-	0xc3,				/* ret */
-};
-
-static const u8 intel_ret[] = {
-	0x51,				/* push %rcx */
-	0x31, 0xc9,			/* xor %ecx,%ecx */
-	0x41, 0xe2, 0x0e,		/* loop (64-bit) / inc %ecx; loop (32) */
-	0x59,				/* 32-bit: pop %ecx */
-	0x89, 0xc1,			/* mov %eax,%ecx */
-	0xb8, 0x12, 0x00, 0x00, 0x00,	/* mov $0x12,%eax */
-	0x31, 0xd2,			/* xor %edx,%edx */
-	0x0f, 0x01, 0xc1,			/* vmcall */
-	0xc3,				/* ret */
-	0x59,				/* 64-bit: pop %rcx */
-	0x48, 0x89, 0xc8,		/* mov %rcx,%rax */
-	0xb9, 0x12, 0x00, 0x00, 0x00,	/* mov $0x12,%ecx */
-	0x0f, 0x01, 0xc1,			/* vmcall */
-	0xc3,				/* ret */
-};
+#define CODE32	10
+#define CODE64	25
 
 /* Where each entry's two hypercall instructions are, and its length. */
 #define INSN32	16
@@ -129,8 +84,16 @@ static bool layout_ok(const u8 *page, bool intel)
 	want[1] = 0x01;
 	want[2] = intel ? 0xc1 : 0xd9;
 	want[3] = 0xc3;
-	memcpy(want + 0x20, intel ? intel_call : amd_call, ENTRY_LEN);
-	memcpy(want + 0x60, intel ? intel_ret : amd_ret, ENTRY_LEN);
+	memcpy(want + 0x20, amd_call, ENTRY_LEN);
+	memcpy(want + 0x60, amd_call, ENTRY_LEN);
+	want[0x60 + CODE32] = 0x12;
+	want[0x60 + CODE64] = 0x12;
+	if (intel) {
+		want[0x20 + INSN32 + 2] = 0xc1;
+		want[0x20 + INSN64 + 2] = 0xc1;
+		want[0x60 + INSN32 + 2] = 0xc1;
+		want[0x60 + INSN64 + 2] = 0xc1;
+	}
 	return !memcmp(page, want, PAGE_SIZE);
 }
 
