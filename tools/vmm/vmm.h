@@ -40,6 +40,7 @@ struct vcpu {
 	struct kvm_run *run[KVM_VSM_MAX_VTLS];
 	uint32_t vtl;				/* the VTL that last ran */
 	pthread_t thread;
+	bool started;				/* @thread exists (req_lock) */
 	/* Work another thread asks this VP's thread to do on its own vCPUs. */
 	pthread_mutex_t req_lock;
 	struct vcpu_request *req;		/* list, req_lock */
@@ -113,8 +114,8 @@ int boot_load(struct vmm *vmm, struct boot_info *bi);
 
 /* hv.c */
 int hv_init(struct vmm *vmm);			/* after the VMs exist */
-/* Fill @cpuid's Hyper-V leaves (KVM_GET_SUPPORTED_HV_CPUID). */
-int hv_cpuid(struct vmm *vmm, struct kvm_cpuid2 *cpuid);
+/* Put the Hyper-V leaves into vmm->cpuid (KVM_GET_SUPPORTED_HV_CPUID). */
+int hv_cpuid(struct vmm *vmm);
 int hv_vcpu_init(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl);
 /* KVM_EXIT_HYPERV (SynIC MSR writes, hypercalls): 0 handled, -1 error. */
 int hv_exit(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,

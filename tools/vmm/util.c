@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kvm-vsm-run: helpers every layer uses (vmm.h). */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vmm.h"
+
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vmm_trace(struct vmm *vmm, const struct vcpu *vcpu, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!vmm->trace)
+		return;
+	/* One line per event, whole, even with several VPs tracing. */
+	pthread_mutex_lock(&trace_lock);
+	if (vcpu)
+		fprintf(stderr, "kvm-vsm-run: trace: vp %u vtl %u ", vcpu->index,
+			vcpu->vtl);
+	else
+		fprintf(stderr, "kvm-vsm-run: trace: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	pthread_mutex_unlock(&trace_lock);
+}
+
+void vmm_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("kvm-vsm-run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+void vmm_exit(struct vmm *vmm, int status)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&vmm->exit_lock);
+	if (!vmm->exiting) {
+		vmm->exiting = true;
+		vmm->exit_status = status;
+	}
+	pthread_mutex_unlock(&vmm->exit_lock);
+	/* A VP thread sees `exiting` at its next request check. */
+	for (i = 0; i < vmm->nr_cpus; i++)
+		vcpu_request(&vmm->vcpus[i], NULL, NULL);
+}
+
+void *vmm_gpa(struct vmm *vmm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vmm->mem_size || len > vmm->mem_size - gpa)
+		return NULL;
+	return vmm->mem + gpa;
+}
