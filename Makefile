@@ -24,7 +24,8 @@ tools:
 	$(MAKE) -C tools
 
 # Unit tests of plain-C logic (perm.c's chunk encoding, the hypercall
-# page's code), on the build machine.
+# page's code) and of make install (PREFIX, pkg-config), on the build
+# machine.
 UNITDIR	:= $(CURDIR)/build/unit
 unit:
 	@mkdir -p $(UNITDIR)
@@ -34,6 +35,7 @@ unit:
 	$(CC) -O2 -Wall -Wextra -Werror -Isrc \
 		-o $(UNITDIR)/hcpage_code_test tests/unit/hcpage_code_test.c
 	$(UNITDIR)/hcpage_code_test
+	tests/unit/install_test.sh $(UNITDIR)/install
 
 # sparse (C=2) and checkpatch --strict against every kernel under test.
 lint:

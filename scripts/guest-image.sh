@@ -11,6 +11,11 @@ abi=$1
 out=$TOP/build/out/$abi
 series=$(echo "$abi" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
 
+# kvm-unit-tests and our guests: freestanding images, built once on the
+# host for every kernel and root.
+kut=$TOP/build/kut
+[ -n "${KVM_VSM_ROOT:-}" ] || "$TOP/scripts/kut.sh" "$kut" > /dev/null
+
 set -- $("$TOP/scripts/kernels.sh" root "$abi")
 root=$1 rel=$2
 if [ "$root" != host ] && [ -z "${KVM_VSM_ROOT:-}" ]; then
@@ -31,5 +36,5 @@ make -s -C "$TOP/tools" OUT="$tools" >/dev/null
 make -s -C "$TOP/tests" LINUX_SRC="$src" OUT="$out/tests" TOOLS_OUT="$tools" >&2
 tests=$(make -s -C "$TOP/tests" list)
 "$TOP/scripts/mkinitramfs.sh" "$abi" "$kdir" "$ko" "$out/tests" \
-	"$out/initrd.gz" "$tools" $tests
+	"$out/initrd.gz" "$tools" "$kut" $tests
 echo "$out/initrd.gz"

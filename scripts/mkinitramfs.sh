@@ -1,13 +1,15 @@
 #!/bin/sh
 # Build the test guest's initramfs for one kernel:
-#   mkinitramfs.sh <abi> <unpacked-image-dir> <kvm-vsm.ko> <tests-dir> <out.cpio.gz> <tools-dir> [test...]
+#   mkinitramfs.sh <abi> <unpacked-image-dir> <kvm-vsm.ko> <tests-dir> <out.cpio.gz> <tools-dir> <kut-dir> [test...]
 # Contents: busybox-static, /init (tests/guest-init.sh), the kernel's KVM
 # modules and their dependencies, kvm-vsm under updates/dkms, a depmod'ed
-# /lib/modules, the libkmod loader, the test binaries and their libraries.
+# /lib/modules, the libkmod loader, the reference VMM kvm-vsm-run, the
+# kvm-unit-tests images and our own guests under /kut (scripts/kut.sh), the
+# test binaries and runners and their libraries.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-abi=$1 kdir=$2 vsm_ko=$3 tests=$4 out=$5 tools=$6
-shift 6
+abi=$1 kdir=$2 vsm_ko=$3 tests=$4 out=$5 tools=$6 kut=$7
+shift 7
 test_list="$*"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/kvm-vsm-initramfs.XXXXXX")
@@ -18,7 +20,8 @@ kmods=$kdir/$mods
 [ -d "$kmods" ] || kmods=$kdir/usr/$mods
 
 mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" \
-	"$root/tmp" "$root/tests" "$root/$mods/updates/dkms" "$root/etc"
+	"$root/tmp" "$root/tests" "$root/$mods/updates/dkms" "$root/etc" \
+	"$root/kut"
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$TOP/tests/guest-init.sh" "$root/init"
 
@@ -48,8 +51,14 @@ cp "$vsm_ko" "$root/$mods/updates/dkms/"
 (cd "$root/$mods" && find kernel updates -name '*.ko*' | sort > modules.order)
 /sbin/depmod -b "$root" "$abi"
 
-# Userspace: the loader, the tests, and every shared library they need.
+# Userspace: the loader, the VMM, the tests, and every shared library they
+# need.
 cp "$tools/kvm-vsm-load" "$tools/kvm-vsm-info" "$root/sbin/"
+cp "$tools/kvm-vsm-run" "$root/bin/"
+# The images kut.sh listed: the upstream tests, then our guests.
+for n in $(cat "$kut/UPSTREAM" "$kut/GUESTS"); do
+	cp "$kut/$n.flat" "$root/kut/"
+done
 for t in $test_list; do
 	cp "$tests/$t" "$root/tests/"
 done
@@ -60,7 +69,9 @@ for b in $benches; do
 	[ -e "$tests/$b" ] && cp "$tests/$b" "$root/tests/"
 done
 echo "$benches" > "$root/tests/BENCHES"
-for bin in "$root/sbin/kvm-vsm-load" "$root"/tests/*_test; do
+for bin in "$root/sbin/kvm-vsm-load" "$root/bin/kvm-vsm-run" "$root"/tests/*_test; do
+	# The runners are shell scripts, run by busybox.
+	head -c 4 "$bin" | grep -q ELF || continue
 	ldd "$bin" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
 done | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
