@@ -24,15 +24,13 @@
 
 #define MB_MAGIC		0x1badb002u
 #define MB_SEARCH		8192	/* the header is in the first 8 KiB */
-#define MB_FLAG_PAGE_ALIGN	(1u << 0)
-#define MB_FLAG_MEMINFO		(1u << 1)
-#define MB_FLAG_VIDEO		(1u << 2)
-#define MB_FLAG_AOUT_KLUDGE	(1u << 16)
+#define MB_FLAG_VIDEO		BIT(2)
+#define MB_FLAG_AOUT_KLUDGE	BIT(16)
 
-#define MBI_MEM			(1u << 0)
-#define MBI_CMDLINE		(1u << 2)
-#define MBI_MODS		(1u << 3)
-#define MBI_MMAP		(1u << 6)
+#define MBI_MEM			BIT(0)
+#define MBI_CMDLINE		BIT(2)
+#define MBI_MODS		BIT(3)
+#define MBI_MMAP		BIT(6)
 
 #define BOOT_GDT		0x8000u
 #define BOOT_MBI		0x9000u
@@ -42,17 +40,17 @@
 struct mb_info {
 	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
 	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
-} __attribute__((packed));
+} __packed;
 
 struct mb_module {
 	uint32_t start, end, string, reserved;
-} __attribute__((packed));
+} __packed;
 
 struct mb_mmap {
 	uint32_t size;
 	uint64_t base, length;
 	uint32_t type;
-} __attribute__((packed));
+} __packed;
 
 static void *read_file(const char *path, size_t *size)
 {
@@ -170,7 +168,7 @@ int boot_load(struct vmm *vmm, struct boot_info *bi)
 	struct mb_info *mbi = (struct mb_info *)(vmm->mem + BOOT_MBI);
 	struct mb_mmap *mm;
 	uint64_t end;
-	size_t size;
+	size_t size, len;
 	uint8_t *img;
 	long hdr;
 
@@ -185,16 +183,17 @@ int boot_load(struct vmm *vmm, struct boot_info *bi)
 	flags = ((uint32_t *)(img + hdr))[1];
 	/* Video modes and a.out layouts are not what this loader does. */
 	if (flags & (MB_FLAG_VIDEO | MB_FLAG_AOUT_KLUDGE | 0xfff8u)) {
-		fprintf(stderr, "kvm-vsm-run: %s: multiboot flags 0x%x not supported (only ELF images, flags 0-3)\n",
-			vmm->image, flags);
+		fprintf(stderr, "kvm-vsm-run: %s: %s 0x%x %s\n", vmm->image,
+			"multiboot flags", flags, "not supported (ELF only)");
 		free(img);
 		return -1;
 	}
 	end = load_elf32(vmm, img, size, &bi->entry);
 	free(img);
 	if (!end) {
-		fprintf(stderr, "kvm-vsm-run: %s: not a multiboot image (no loadable ELF32 i386 segments above 1 MiB)\n",
-			vmm->image);
+		fprintf(stderr, "kvm-vsm-run: %s: not a multiboot image %s\n",
+			vmm->image,
+			"(no loadable ELF32 i386 segments above 1 MiB)");
 		return -1;
 	}
 
@@ -210,8 +209,9 @@ int boot_load(struct vmm *vmm, struct boot_info *bi)
 	mbi->mmap_addr = (uint8_t *)mm - vmm->mem;
 	mbi->mmap_length = 2 * sizeof(*mm);
 
-	mbi->cmdline = mbi_alloc(vmm, &next, strlen(vmm->cmdline) + 1);
-	strcpy((char *)vmm->mem + mbi->cmdline, vmm->cmdline);
+	len = strlen(vmm->cmdline) + 1;
+	mbi->cmdline = mbi_alloc(vmm, &next, len);
+	memcpy(vmm->mem + mbi->cmdline, vmm->cmdline, len);
 
 	if (vmm->env) {
 		struct mb_module *mod;

@@ -47,7 +47,7 @@
 #define HVCALL_SIGNAL_EVENT		0x005d
 
 #define SYNIC_SINTS		16
-#define SYNIC_ENABLE		1ull
+#define SYNIC_ENABLE		BIT_ULL(0)
 #define HV_MSG_SIZE		256
 #define HV_MSG_PAYLOAD		240
 #define HV_MSG_FLAG_PENDING	1u
@@ -72,7 +72,7 @@ struct hv_message {
 	uint8_t reserved[2];
 	uint64_t sender;
 	uint8_t payload[HV_MSG_PAYLOAD];
-} __attribute__((packed));
+} __packed;
 
 struct hv_post_message_input {
 	uint32_t connection_id;
@@ -80,7 +80,7 @@ struct hv_post_message_input {
 	uint32_t message_type;
 	uint32_t payload_size;
 	uint8_t payload[HV_MSG_PAYLOAD];
-} __attribute__((packed));
+} __packed;
 
 struct sint_route {
 	bool used;
@@ -311,16 +311,18 @@ static void msg_deliver(struct vmm *vmm, struct sint_route *rt)
 		return;
 	if (!(simp & SYNIC_ENABLE) ||
 	    synic_access(vmm, rt->vtl, slot, &cur, sizeof(cur), false)) {
-		vmm_trace(vmm, NULL, "vp %u vtl %u synic message dropped sint=%u (no message page)",
-			  rt->vp, rt->vtl, rt->sint);
+		vmm_trace_at(vmm, rt->vp, rt->vtl,
+			     "synic message dropped sint=%u (no message page)",
+			     rt->sint);
 		rt->staged = false;
 		return;
 	}
 	if (cur.type) {
 		cur.flags |= HV_MSG_FLAG_PENDING;
 		synic_access(vmm, rt->vtl, slot + 5, &cur.flags, 1, true);
-		vmm_trace(vmm, NULL, "vp %u vtl %u synic message pending sint=%u (slot busy)",
-			  rt->vp, rt->vtl, rt->sint);
+		vmm_trace_at(vmm, rt->vp, rt->vtl,
+			     "synic message pending sint=%u (slot busy)",
+			     rt->sint);
 		return;
 	}
 	/* The type goes last: the guest polls it. */
@@ -328,8 +330,9 @@ static void msg_deliver(struct vmm *vmm, struct sint_route *rt)
 		     sizeof(rt->msg) - 4, true);
 	synic_access(vmm, rt->vtl, slot, &rt->msg.type, 4, true);
 	rt->staged = false;
-	vmm_trace(vmm, NULL, "vp %u vtl %u synic message delivered sint=%u type=0x%x",
-		  rt->vp, rt->vtl, rt->sint, rt->msg.type);
+	vmm_trace_at(vmm, rt->vp, rt->vtl,
+		     "synic message delivered sint=%u type=0x%x", rt->sint,
+		     rt->msg.type);
 	route_signal(rt);
 }
 
@@ -435,7 +438,7 @@ static uint16_t post_message(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 	struct sint_route *rt;
 	uint16_t st;
 
-	if (ctl & (1ull << 16))		/* no fast form */
+	if (ctl & BIT_ULL(16))		/* no fast form */
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (gpa & 7)
 		return HV_STATUS_INVALID_ALIGNMENT;
@@ -479,7 +482,7 @@ static uint16_t signal_event(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 	uint16_t st = HV_STATUS_SUCCESS;
 	uint8_t byte;
 
-	if (!(ctl & (1ull << 16))) {	/* memory form: read the u64 */
+	if (!(ctl & BIT_ULL(16))) {	/* memory form: read the u64 */
 		if (param & 7)
 			return HV_STATUS_INVALID_ALIGNMENT;
 		if (synic_access(vmm, vtl, param, &param, 8, false))

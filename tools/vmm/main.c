@@ -227,12 +227,9 @@ static void parse_args(struct vmm *vmm, int argc, char **argv)
 	cmd = malloc(len);
 	if (!cmd)
 		vmm_die("out of memory");
-	strcpy(cmd, vmm->cmdline);
-	for (i = optind; i < argc; i++) {
-		if (*cmd)
-			strcat(cmd, " ");
-		strcat(cmd, argv[i]);
-	}
+	len = snprintf(cmd, len, "%s", vmm->cmdline);
+	for (i = optind; i < argc; i++)
+		len += sprintf(cmd + len, "%s%s", len ? " " : "", argv[i]);
 	vmm->cmdline = cmd;
 }
 

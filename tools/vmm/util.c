@@ -9,24 +9,43 @@
 
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void vmm_trace(struct vmm *vmm, const struct vcpu *vcpu, const char *fmt, ...)
+static void trace_line(const char *prefix, const char *fmt, va_list ap)
 {
+	/* One line per event, whole, even with several VPs tracing. */
+	pthread_mutex_lock(&trace_lock);
+	fprintf(stderr, "kvm-vsm-run: trace: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	pthread_mutex_unlock(&trace_lock);
+}
+
+void vmm_trace_at(struct vmm *vmm, uint32_t vp, uint32_t vtl,
+		  const char *fmt, ...)
+{
+	char prefix[32];
 	va_list ap;
 
 	if (!vmm->trace)
 		return;
-	/* One line per event, whole, even with several VPs tracing. */
-	pthread_mutex_lock(&trace_lock);
-	if (vcpu)
-		fprintf(stderr, "kvm-vsm-run: trace: vp %u vtl %u ", vcpu->index,
-			vcpu->vtl);
-	else
-		fprintf(stderr, "kvm-vsm-run: trace: ");
+	snprintf(prefix, sizeof(prefix), "vp %u vtl %u ", vp, vtl);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	trace_line(prefix, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	pthread_mutex_unlock(&trace_lock);
+}
+
+void vmm_trace(struct vmm *vmm, const struct vcpu *vcpu, const char *fmt, ...)
+{
+	char prefix[32] = "";
+	va_list ap;
+
+	if (!vmm->trace)
+		return;
+	if (vcpu)
+		snprintf(prefix, sizeof(prefix), "vp %u vtl %u ", vcpu->index,
+			 vcpu->vtl);
+	va_start(ap, fmt);
+	trace_line(prefix, fmt, ap);
+	va_end(ap);
 }
 
 void vmm_die(const char *fmt, ...)

@@ -52,7 +52,11 @@ static void boot_state(struct vmm *vmm, int fd, const struct boot_info *bi)
 	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
 		vmm_die("KVM_GET_SREGS: %s", strerror(errno));
 	sregs.cs = code;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.ds = data;
+	sregs.es = data;
+	sregs.fs = data;
+	sregs.gs = data;
+	sregs.ss = data;
 	sregs.gdt.base = 0x8000;	/* boot.c's GDT */
 	sregs.gdt.limit = 3 * 8 - 1;
 	sregs.cr0 = 0x11;		/* PE, ET; paging off */

@@ -25,6 +25,7 @@
 
 #include <linux/kvm.h>
 
+#include "compiler.h"
 #include "kvmvsm.h"
 
 #define VMM_MAX_CPUS	64
@@ -93,13 +94,17 @@ struct vmm {
 };
 
 /* Print one --trace line: "trace: vp N vtl M <what>" (no-op unless --trace). */
-void vmm_trace(struct vmm *vmm, const struct vcpu *vcpu, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+__printf(3, 4)
+void vmm_trace(struct vmm *vmm, const struct vcpu *vcpu, const char *fmt, ...);
+/* The same for VP @vp at VTL @vtl, from any thread. */
+__printf(4, 5)
+void vmm_trace_at(struct vmm *vmm, uint32_t vp, uint32_t vtl,
+		  const char *fmt, ...);
 /* End the run with @status (first caller wins); every VP thread stops. */
 void vmm_exit(struct vmm *vmm, int status);
 /* A host error: message on stderr, exit status 2 (never a guest result). */
-void vmm_die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-						   noreturn));
+__printf(1, 2) __noreturn
+void vmm_die(const char *fmt, ...);
 
 /* GPA -> host pointer for @len bytes of RAM, NULL if not all RAM. */
 void *vmm_gpa(struct vmm *vmm, uint64_t gpa, uint64_t len);
@@ -109,6 +114,7 @@ struct boot_info {
 	uint32_t entry;			/* EIP */
 	uint32_t mbi;			/* EBX: multiboot info GPA */
 };
+
 /* Load @vmm->image; errors are printed, returns -1 (not multiboot etc). */
 int boot_load(struct vmm *vmm, struct boot_info *bi);
 

@@ -40,7 +40,7 @@
 
 /* Hypercall input value (TLFS 3.7) */
 #define HC_CODE(c)		((c) & 0xffff)
-#define HC_FAST			(1ull << 16)
+#define HC_FAST			BIT_ULL(16)
 #define HC_VARHDR(c)		(((c) >> 17) & 0x3ff)
 #define HC_REP_COUNT(c)		(((c) >> 32) & 0xfff)
 #define HC_REP_START(c)		(((c) >> 48) & 0xfff)
@@ -51,27 +51,27 @@ struct hv_vp_registers_input {
 	uint32_t vp_index;
 	uint8_t input_vtl;	/* target 3:0, use target 4 */
 	uint8_t rsvd[3];
-} __attribute__((packed));
+} __packed;
 
 struct hv_register_assoc {
 	uint32_t name;
 	uint32_t rsvd1;
 	uint64_t rsvd2;
 	uint64_t value[2];
-} __attribute__((packed));
+} __packed;
 
 struct hv_segment {
 	uint64_t base;
 	uint32_t limit;
 	uint16_t selector;
 	uint16_t attributes;
-} __attribute__((packed));
+} __packed;
 
 struct hv_table {
 	uint16_t pad[3];
 	uint16_t limit;
 	uint64_t base;
-} __attribute__((packed));
+} __packed;
 
 int vsm_init(struct vmm *vmm)
 {
@@ -82,8 +82,8 @@ int vsm_init(struct vmm *vmm)
 	if (r == -ENOENT)
 		vmm_die("/dev/kvm-vsm: No such file or directory (modprobe kvm-vsm, or --no-vsm)");
 	if (r == -EPROTO)
-		vmm_die("/dev/kvm-vsm: API version is not %d (a kvm-vsm module of another version is loaded)",
-			KVM_VSM_API_VERSION);
+		vmm_die("/dev/kvm-vsm: API version is not %d (%s)",
+			KVM_VSM_API_VERSION, "another kvm-vsm is loaded");
 	if (r < 0)
 		vmm_die("/dev/kvm-vsm: %s", strerror(-r));
 	vmm->vsm_fd = r;
@@ -326,13 +326,15 @@ static uint16_t reg_access(int fd, uint32_t name, uint64_t v[2], bool set)
 		       HV_STATUS_INVALID_PARAMETER : HV_STATUS_SUCCESS;
 	}
 	case 0x8:		/* the virtual MSRs */
-		if (n >= sizeof(msr_of_name) / sizeof(msr_of_name[0]) ||
+		if (n >= ARRAY_SIZE(msr_of_name) ||
 		    !msr_of_name[n])
 			return HV_STATUS_INVALID_PARAMETER;
 		if (!set)
 			v[1] = 0;
-		/* KVM_SET_MSRS from the VMM is host-initiated: check EFER
-		 * like the guest's own WRMSR would be, by KVM_SET_SREGS. */
+		/*
+		 * KVM_SET_MSRS from the VMM is host-initiated: EFER goes
+		 * through KVM_SET_SREGS, which checks it as a guest write.
+		 */
 		if (set && n == 1) {
 			sregs.efer = v[0];
 			return ioctl(fd, KVM_SET_SREGS, &sregs) < 0 ?
@@ -365,8 +367,8 @@ static void complete(struct vmm *vmm, const struct kvm_vsm_ring_record *rec,
 {
 	int r;
 
-	vmm_trace(vmm, NULL, "vp %u vtl %u hypercall 0x%04llx answered status=0x%x reps=%u",
-		  rec->vp, rec->vtl,
+	vmm_trace_at(vmm, rec->vp, rec->vtl,
+		     "hypercall=0x%04llx answered status=0x%x reps=%u",
 		  (unsigned long long)HC_CODE(rec->hypercall.control), status,
 		  reps);
 	r = kvmvsm_ring_complete(&vmm->ring, rec->seq,
@@ -399,8 +401,9 @@ static void regs_call_run(struct vcpu *target, void *arg)
 			v[0] = a->value[0];
 			v[1] = a->value[1];
 			status = reg_access(fd, a->name, v, true);
-			vmm_trace(vmm, NULL, "vp %u vtl %u set vp %u vtl %u register 0x%08x = 0x%llx status=0x%x",
-				  c->rec.vp, c->rec.vtl, target->index,
+			vmm_trace_at(vmm, c->rec.vp, c->rec.vtl,
+				     "set-vp-register vp=%u vtl=%u name=0x%08x value=0x%llx status=0x%x",
+				     target->index,
 				  c->target_vtl, a->name,
 				  (unsigned long long)v[0], status);
 		} else {
@@ -409,8 +412,9 @@ static void regs_call_run(struct vcpu *target, void *arg)
 				status = guest_access(vmm, c->rec.vtl,
 						      h->output + 16ull * i,
 						      v, 16, true);
-			vmm_trace(vmm, NULL, "vp %u vtl %u get vp %u vtl %u register 0x%08x = 0x%llx status=0x%x",
-				  c->rec.vp, c->rec.vtl, target->index,
+			vmm_trace_at(vmm, c->rec.vp, c->rec.vtl,
+				     "get-vp-register vp=%u vtl=%u name=0x%08x value=0x%llx status=0x%x",
+				     target->index,
 				  c->target_vtl, c->names[i],
 				  (unsigned long long)v[0], status);
 		}
@@ -506,8 +510,9 @@ static void hypercall_record(struct vmm *vmm,
 {
 	uint64_t ctl = rec->hypercall.control;
 
-	vmm_trace(vmm, NULL, "vp %u vtl %u record seq=%llu hypercall 0x%04llx control=0x%llx input=0x%llx output=0x%llx",
-		  rec->vp, rec->vtl, (unsigned long long)rec->seq,
+	vmm_trace_at(vmm, rec->vp, rec->vtl,
+		     "record seq=%llu hypercall=0x%04llx control=0x%llx in=0x%llx out=0x%llx",
+		     (unsigned long long)rec->seq,
 		  (unsigned long long)HC_CODE(ctl), (unsigned long long)ctl,
 		  (unsigned long long)rec->hypercall.input,
 		  (unsigned long long)rec->hypercall.output);
@@ -543,13 +548,15 @@ static void drain_ring(struct vmm *vmm)
 			hypercall_record(vmm, &rec);
 			break;
 		case KVM_VSM_RECORD_VTL_SWITCH:	/* acted on at its exit */
-			vmm_trace(vmm, NULL, "vp %u vtl %u record seq=%llu vtl-switch code=0x%x to=%u",
-				  rec.vp, rec.vtl, (unsigned long long)rec.seq,
+			vmm_trace_at(vmm, rec.vp, rec.vtl,
+				     "record seq=%llu vtl-switch code=0x%x to=%u",
+				     (unsigned long long)rec.seq,
 				  rec.vtl_switch.code, rec.vtl_switch.to_vtl);
 			break;
 		case KVM_VSM_RECORD_MEMORY_INTERCEPT:
-			vmm_trace(vmm, NULL, "vp %u vtl %u record seq=%llu memory-intercept gpa=0x%llx access=%u rip=0x%llx prot=0x%x",
-				  rec.vp, rec.vtl, (unsigned long long)rec.seq,
+			vmm_trace_at(vmm, rec.vp, rec.vtl,
+				     "record seq=%llu memory-intercept gpa=0x%llx access=%u rip=0x%llx prot=0x%x",
+				     (unsigned long long)rec.seq,
 				  (unsigned long long)rec.memory.gpa,
 				  rec.memory.access,
 				  (unsigned long long)rec.memory.rip,
@@ -614,12 +621,13 @@ int vsm_exit(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 		 * no way to enter VTL n+1 with an intercept from userspace,
 		 * so a VMM that gets one has no TLFS answer to give.
 		 */
-		fprintf(stderr, "kvm-vsm-run: vp %u: VTL%u %s at GPA 0x%llx denied by a higher VTL; this VMM delivers memory intercepts only in kernel run mode\n",
+		fprintf(stderr, "kvm-vsm-run: vp %u: VTL%u %s at GPA 0x%llx %s\n",
 			vcpu->index, vtl,
 			run->hyperv.u.hcall.params[1] == KVM_VSM_ACCESS_WRITE ?
 			"write" : run->hyperv.u.hcall.params[1] ==
 			KVM_VSM_ACCESS_EXECUTE ? "execute" : "read",
-			(unsigned long long)input);
+			(unsigned long long)input,
+			"denied: intercepts reach a higher VTL in kernel mode only");
 		return -1;
 	}
 	return -1;
