@@ -158,29 +158,6 @@ int hv_vcpu_init(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl)
 	return 0;
 }
 
-/* Guest memory of VTL @vtl as the guest sees it: its overlay, or RAM. */
-static int synic_access(struct vmm *vmm, uint32_t vtl, uint64_t gpa,
-			void *buf, uint32_t len, bool write)
-{
-	void *ram;
-	int r;
-
-	if (vmm->nr_vtls) {
-		r = write ? kvmvsm_overlay_write(vmm->part_fd, vtl, gpa, buf, len) :
-			    kvmvsm_overlay_read(vmm->part_fd, vtl, gpa, buf, len);
-		if (r != -ENOENT)
-			return r;
-	}
-	ram = vmm_gpa(vmm, gpa, len);
-	if (!ram)
-		return -EFAULT;
-	if (write)
-		memcpy(ram, buf, len);
-	else
-		memcpy(buf, ram, len);
-	return 0;
-}
-
 /* KVM_SET_GSI_ROUTING replaces the table: KVM's defaults, then ours. */
 static int set_routing(struct vmm *vmm, uint32_t vtl)
 {
@@ -310,7 +287,7 @@ static void msg_deliver(struct vmm *vmm, struct sint_route *rt)
 	if (!rt->staged)
 		return;
 	if (!(simp & SYNIC_ENABLE) ||
-	    synic_access(vmm, rt->vtl, slot, &cur, sizeof(cur), false)) {
+	    vmm_guest_rw(vmm, rt->vtl, slot, &cur, sizeof(cur), false)) {
 		vmm_trace_at(vmm, rt->vp, rt->vtl,
 			     "synic message dropped sint=%u (no message page)",
 			     rt->sint);
@@ -319,16 +296,16 @@ static void msg_deliver(struct vmm *vmm, struct sint_route *rt)
 	}
 	if (cur.type) {
 		cur.flags |= HV_MSG_FLAG_PENDING;
-		synic_access(vmm, rt->vtl, slot + 5, &cur.flags, 1, true);
+		vmm_guest_rw(vmm, rt->vtl, slot + 5, &cur.flags, 1, true);
 		vmm_trace_at(vmm, rt->vp, rt->vtl,
 			     "synic message pending sint=%u (slot busy)",
 			     rt->sint);
 		return;
 	}
 	/* The type goes last: the guest polls it. */
-	synic_access(vmm, rt->vtl, slot + 4, (uint8_t *)&rt->msg + 4,
+	vmm_guest_rw(vmm, rt->vtl, slot + 4, (uint8_t *)&rt->msg + 4,
 		     sizeof(rt->msg) - 4, true);
-	synic_access(vmm, rt->vtl, slot, &rt->msg.type, 4, true);
+	vmm_guest_rw(vmm, rt->vtl, slot, &rt->msg.type, 4, true);
 	rt->staged = false;
 	vmm_trace_at(vmm, rt->vp, rt->vtl,
 		     "synic message delivered sint=%u type=0x%x", rt->sint,
@@ -443,7 +420,7 @@ static uint16_t post_message(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 	if (gpa & 7)
 		return HV_STATUS_INVALID_ALIGNMENT;
 	if ((gpa & 4095) + sizeof(in) > 4096 ||
-	    synic_access(vmm, vtl, gpa, &in, sizeof(in), false))
+	    vmm_guest_rw(vmm, vtl, gpa, &in, sizeof(in), false))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (in.payload_size > HV_MSG_PAYLOAD || in.reserved ||
 	    !in.message_type || in.message_type & 0x80000000u)
@@ -485,7 +462,7 @@ static uint16_t signal_event(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 	if (!(ctl & BIT_ULL(16))) {	/* memory form: read the u64 */
 		if (param & 7)
 			return HV_STATUS_INVALID_ALIGNMENT;
-		if (synic_access(vmm, vtl, param, &param, 8, false))
+		if (vmm_guest_rw(vmm, vtl, param, &param, 8, false))
 			return HV_STATUS_INVALID_HYPERCALL_INPUT;
 		conn = param & 0xffffff;
 		flag = param >> 32 & 0xffff;
@@ -503,12 +480,12 @@ static uint16_t signal_event(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 	if (!rt || rt->vtl != vtl) {
 		st = HV_STATUS_INVALID_CONNECTION_ID;
 	} else if (!(siefp & SYNIC_ENABLE) ||
-		   synic_access(vmm, vtl, at, &byte, 1, false)) {
+		   vmm_guest_rw(vmm, vtl, at, &byte, 1, false)) {
 		vmm_trace(vmm, vcpu, "synic event dropped conn=%u (no event page)",
 			  conn);
 	} else if (!(byte & 1u << (conn % 8))) {
 		byte |= 1u << (conn % 8);
-		synic_access(vmm, vtl, at, &byte, 1, true);
+		vmm_guest_rw(vmm, vtl, at, &byte, 1, true);
 		route_signal(rt);	/* only a newly set flag interrupts */
 	}
 	pthread_mutex_unlock(&vmm->hv->lock);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kvm-vsm-run: helpers every layer uses (vmm.h). */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vmm.h"
 
@@ -81,4 +83,37 @@ void *vmm_gpa(struct vmm *vmm, uint64_t gpa, uint64_t len)
 	if (gpa >= vmm->mem_size || len > vmm->mem_size - gpa)
 		return NULL;
 	return vmm->mem + gpa;
+}
+
+int vmm_guest_rw(struct vmm *vmm, uint32_t vtl, uint64_t gpa, void *buf,
+		 uint32_t len, bool write)
+{
+	uint64_t gfn, last;
+	uint8_t prot;
+	void *ram;
+	int r;
+
+	if (vmm->nr_vtls) {
+		r = write ? kvmvsm_overlay_write(vmm->part_fd, vtl, gpa, buf, len) :
+			    kvmvsm_overlay_read(vmm->part_fd, vtl, gpa, buf, len);
+		if (r != -ENOENT)
+			return r;
+	}
+	ram = vmm_gpa(vmm, gpa, len);
+	if (!ram || !len)
+		return -EFAULT;
+	/* What a higher VTL denied this one, the VMM must not do for it. */
+	last = (gpa + len - 1) / VMM_PAGE_SIZE;
+	for (gfn = gpa / VMM_PAGE_SIZE; vmm->nr_vtls && gfn <= last; gfn++) {
+		r = kvmvsm_get_protection(vmm->part_fd, vtl, gfn, &prot, 1);
+		if (r < 0)
+			return r;
+		if (!(prot & (write ? KVM_VSM_PROT_WRITE : KVM_VSM_PROT_READ)))
+			return -EACCES;
+	}
+	if (write)
+		memcpy(ram, buf, len);
+	else
+		memcpy(buf, ram, len);
+	return 0;
 }

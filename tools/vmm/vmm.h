@@ -108,6 +108,15 @@ void vmm_die(const char *fmt, ...);
 
 /* GPA -> host pointer for @len bytes of RAM, NULL if not all RAM. */
 void *vmm_gpa(struct vmm *vmm, uint64_t gpa, uint64_t len);
+/*
+ * Read or write guest memory on behalf of VTL @vtl, as that VTL sees it:
+ * its overlay page where it has one (kvmvsm_overlay_read/write; the RAM
+ * mapping shows the RAM beneath), else RAM its protections allow it to
+ * access (-EACCES otherwise; kvmvsm_get_protection). -EFAULT: not RAM.
+ * An overlay access stays within its page: callers keep @len inside one.
+ */
+int vmm_guest_rw(struct vmm *vmm, uint32_t vtl, uint64_t gpa, void *buf,
+		 uint32_t len, bool write);
 
 /* boot.c */
 struct boot_info {

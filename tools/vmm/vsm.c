@@ -136,39 +136,6 @@ int vsm_run(struct vmm *vmm, struct vcpu *vcpu, uint32_t *vtl)
 	return kvmvsm_run_vp(vmm->part_fd, vcpu->index, vtl);
 }
 
-/*
- * Guest memory the VMM reads or writes for VTL @vtl: that VTL's overlay
- * page if it has one there, else RAM its protections let it access.
- * Input and output areas never cross a page (checked by the caller).
- */
-static uint16_t guest_access(struct vmm *vmm, uint32_t vtl, uint64_t gpa,
-			     void *buf, uint32_t len, bool write)
-{
-	uint8_t prot;
-	void *ram;
-	int r;
-
-	r = write ? kvmvsm_overlay_write(vmm->part_fd, vtl, gpa, buf, len) :
-		    kvmvsm_overlay_read(vmm->part_fd, vtl, gpa, buf, len);
-	if (!r)
-		return HV_STATUS_SUCCESS;
-	if (r != -ENOENT)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	ram = vmm_gpa(vmm, gpa, len);
-	if (!ram)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	/* What a higher VTL denied this one, the VMM must not do for it. */
-	r = kvmvsm_get_protection(vmm->part_fd, vtl, gpa / VMM_PAGE_SIZE,
-				  &prot, 1);
-	if (r < 0 || !(prot & (write ? KVM_VSM_PROT_WRITE : KVM_VSM_PROT_READ)))
-		return HV_STATUS_ACCESS_DENIED;
-	if (write)
-		memcpy(ram, buf, len);
-	else
-		memcpy(buf, ram, len);
-	return HV_STATUS_SUCCESS;
-}
-
 /* One Get/SetVpRegisters call, run on the target VP's thread. */
 struct regs_call {
 	struct kvm_vsm_ring_record rec;
@@ -362,6 +329,13 @@ static uint16_t reg_access(int fd, uint32_t name, uint64_t v[2], bool set)
 	       HV_STATUS_INVALID_PARAMETER : HV_STATUS_SUCCESS;
 }
 
+/* The Hyper-V status for a failed vmm_guest_rw(). */
+static uint16_t rw_status(int r)
+{
+	return !r ? HV_STATUS_SUCCESS : r == -EACCES ? HV_STATUS_ACCESS_DENIED :
+	       HV_STATUS_INVALID_HYPERCALL_INPUT;
+}
+
 static void complete(struct vmm *vmm, const struct kvm_vsm_ring_record *rec,
 		     uint16_t status, uint32_t reps)
 {
@@ -409,9 +383,9 @@ static void regs_call_run(struct vcpu *target, void *arg)
 		} else {
 			status = reg_access(fd, c->names[i], v, false);
 			if (!status)
-				status = guest_access(vmm, c->rec.vtl,
-						      h->output + 16ull * i,
-						      v, 16, true);
+				status = rw_status(vmm_guest_rw(vmm, c->rec.vtl,
+								h->output + 16ull * i,
+								v, 16, true));
 			vmm_trace_at(vmm, c->rec.vp, c->rec.vtl,
 				     "get-vp-register vp=%u vtl=%u name=0x%08x value=0x%llx status=0x%x",
 				     target->index,
@@ -463,10 +437,12 @@ static void regs_call(struct vmm *vmm, const struct kvm_vsm_ring_record *rec)
 	c->count = count;
 	c->start = start;
 	c->set = set;
-	st = guest_access(vmm, rec->vtl, h->input, &hdr, sizeof(hdr), false);
+	st = rw_status(vmm_guest_rw(vmm, rec->vtl, h->input, &hdr,
+				    sizeof(hdr), false));
 	if (!st)
-		st = guest_access(vmm, rec->vtl, h->input + sizeof(hdr),
-				  c->names, count * esize, false);
+		st = rw_status(vmm_guest_rw(vmm, rec->vtl,
+					    h->input + sizeof(hdr), c->names,
+					    count * esize, false));
 	if (st)
 		goto fail;
 	if (hdr.partition_id != HV_PARTITION_ID_SELF) {
