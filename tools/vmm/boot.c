@@ -88,7 +88,12 @@ static long mb_header(const uint8_t *img, size_t size)
 	return -1;
 }
 
-/* Copy the PT_LOAD segments; returns the highest address loaded, or 0. */
+#define LOAD_REPORTED	(~0ull)	/* load_elf32() printed why it failed */
+
+/*
+ * Copy the PT_LOAD segments; returns the highest address loaded, 0 if the
+ * file is no ELF32 multiboot kernel, LOAD_REPORTED after its own message.
+ */
 static uint64_t load_elf32(struct vmm *vmm, const uint8_t *img, size_t size,
 			   uint32_t *entry)
 {
@@ -101,6 +106,13 @@ static uint64_t load_elf32(struct vmm *vmm, const uint8_t *img, size_t size,
 	    eh->e_phentsize != sizeof(Elf32_Phdr) ||
 	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > size)
 		return 0;
+	/* A file cut short loses its section headers first: say so. */
+	if (eh->e_shoff &&
+	    eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize > size) {
+		fprintf(stderr, "kvm-vsm-run: %s: truncated (%zu bytes, %s)\n",
+			vmm->image, size, "its ELF headers describe more");
+		return LOAD_REPORTED;
+	}
 
 	for (i = 0; i < eh->e_phnum; i++) {
 		const Elf32_Phdr *ph = (const Elf32_Phdr *)
@@ -115,7 +127,7 @@ static uint64_t load_elf32(struct vmm *vmm, const uint8_t *img, size_t size,
 		if (pa < 0x100000) {	/* low memory is the loader's */
 			fprintf(stderr, "kvm-vsm-run: %s: segment at 0x%llx below 1 MiB\n",
 				vmm->image, (unsigned long long)pa);
-			return 0;
+			return LOAD_REPORTED;
 		}
 		if (pa + ph->p_memsz > end)
 			end = pa + ph->p_memsz;
@@ -190,6 +202,8 @@ int boot_load(struct vmm *vmm, struct boot_info *bi)
 	}
 	end = load_elf32(vmm, img, size, &bi->entry);
 	free(img);
+	if (end == LOAD_REPORTED)
+		return -1;
 	if (!end) {
 		fprintf(stderr, "kvm-vsm-run: %s: not a multiboot image %s\n",
 			vmm->image,

@@ -124,7 +124,8 @@ int hv_cpuid(struct vmm *vmm)
 		vmm_die("out of memory");
 	hv->nent = 64;
 	if (ioctl(vmm->kvm_fd, KVM_GET_SUPPORTED_HV_CPUID, hv) < 0)
-		vmm_die("KVM_GET_SUPPORTED_HV_CPUID: %s", strerror(errno));
+		vmm_die("KVM_GET_SUPPORTED_HV_CPUID: %s (%s)", strerror(errno),
+			"a KVM without Hyper-V support? --no-hyperv");
 
 	/* KVM's own paravirt leaves live where Hyper-V's go: drop them. */
 	for (i = 0; i < c->nent; i++)

@@ -83,11 +83,12 @@ static const char help[] =
 "SEE ALSO\n"
 "    docs/api.md \"Writing a VMM\" (a walk through this program's code).\n";
 
+/* One line, exit status 2: what was wrong, and where to look. */
 static void usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "kvm-vsm-run: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'kvm-vsm-run --help'.\n");
+	fprintf(stderr, "; see kvm-vsm-run --help\n");
 	exit(2);
 }
 
@@ -145,13 +146,16 @@ static void parse_args(struct vmm *vmm, int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *mem_arg = "128M";
 	size_t len;
 	char *cmd;
 	int c, i;
 
-	while ((c = getopt_long(argc, argv, "+m:s:h", opts, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, "+:m:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
+			mem_arg = optarg;
 			vmm->mem_size = parse_size(optarg);
 			break;
 		case 's':
@@ -200,15 +204,17 @@ static void parse_args(struct vmm *vmm, int argc, char **argv)
 		case OPT_VERSION:
 			puts(VERSION_STRING);
 			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+			break;
 		default:
-			fprintf(stderr, "Try 'kvm-vsm-run --help'.\n");
-			exit(2);
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!vmm->hyperv && vmm->nr_vtls)
 		vmm->nr_vtls = 0;
 	if (optind >= argc)
-		usage_error("%s", "no IMAGE given");
+		usage_error("%s", "no IMAGE given");	/* "%s": -Wformat */
 	vmm->image = argv[optind++];
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
@@ -217,8 +223,7 @@ static void parse_args(struct vmm *vmm, int argc, char **argv)
 		usage_error("unexpected argument '%s' (guest arguments go after --)",
 			    argv[optind]);
 	if (vmm->mem_size < MIN_MEM)
-		usage_error("too little memory: '%s' (at least 8M)",
-			    vmm->mem_size ? "the size given" : "0");
+		usage_error("too little memory: %s (at least 8M)", mem_arg);
 
 	/* The command line: --append, then the guest arguments. */
 	len = strlen(vmm->cmdline) + 1;
@@ -293,7 +298,7 @@ int main(int argc, char **argv)
 
 	vmm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vmm.kvm_fd < 0)
-		vmm_die("/dev/kvm: %s (is kvm_amd or kvm_intel loaded?)",
+		vmm_die("/dev/kvm: %s (is kvm_amd/kvm_intel loaded?)",
 			strerror(errno));
 	vmm.run_size = ioctl(vmm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vmm.run_size <= 0)
