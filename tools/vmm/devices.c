@@ -98,7 +98,7 @@ static void pio_out(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 			fflush(stdout);
 		return;
 	}
-	if (port > COM1 && port < COM1 + 8) {
+	if (port >= COM1 && port < COM1 + 8) {	/* incl. the divisor */
 		d->uart[port - COM1] = val;
 		return;
 	}
