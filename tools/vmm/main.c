@@ -57,8 +57,9 @@ static const char help[] =
 "        --run-mode MODE kernel (default): kvm-vsm switches VTLs in the\n"
 "                        kernel; user: every switch comes to this VMM, which\n"
 "                        makes it with libkvmvsm's reference switch\n"
-"        --append TEXT   the multiboot command line; GUEST-ARGS after --\n"
-"                        are appended to it\n"
+"        --append TEXT   text for the multiboot command line, which is\n"
+"                        IMAGE, then TEXT, then GUEST-ARGS (as GRUB and QEMU\n"
+"                        give it: kvm-unit-tests' argv[0] is IMAGE)\n"
 "        --env FILE      FILE's text as the multiboot module (kvm-unit-tests\n"
 "                        reads its environment from it)\n"
 "        --no-testdev    no hyperv-testdev at port 0x3000\n"
@@ -225,16 +226,21 @@ static void parse_args(struct vmm *vmm, int argc, char **argv)
 	if (vmm->mem_size < MIN_MEM)
 		usage_error("too little memory: %s (at least 8M)", mem_arg);
 
-	/* The command line: --append, then the guest arguments. */
-	len = strlen(vmm->cmdline) + 1;
+	/*
+	 * The command line as GRUB and QEMU give it: the image's name, then
+	 * --append's text, then the guest arguments (kvm-unit-tests takes
+	 * the first word as argv[0]).
+	 */
+	len = strlen(vmm->image) + strlen(vmm->cmdline) + 2;
 	for (i = optind; i < argc; i++)
 		len += strlen(argv[i]) + 1;
 	cmd = malloc(len);
 	if (!cmd)
 		vmm_die("out of memory");
-	len = snprintf(cmd, len, "%s", vmm->cmdline);
+	len = snprintf(cmd, len, "%s%s%s", vmm->image, *vmm->cmdline ? " " : "",
+		       vmm->cmdline);
 	for (i = optind; i < argc; i++)
-		len += sprintf(cmd + len, "%s%s", len ? " " : "", argv[i]);
+		len += sprintf(cmd + len, " %s", argv[i]);
 	vmm->cmdline = cmd;
 }
 
