@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo: boot a stock Debian kernel under QEMU (TCG, nested SVM), load
-# kvm_amd and kvm-vsm through libkmod, and show the module answering its
-# API-version ioctl. KVM_VSM_DEMO_KERNEL picks the kernel (default: the
+# kvm_amd and kvm-vsm through libkmod, show the module answering, then the
+# reference VMM kvm-vsm-run booting the two-VTL demo guest
+# (tools/vmm/guests/vsm_demo.c): VTL1 enabled, VTL calls and returns, a
+# register read through the VMM, a protection and its intercept. KVM_VSM_DEMO_KERNEL picks the kernel (default: the
 # newest under test). Installs what it needs, like make check.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)

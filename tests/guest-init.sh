@@ -36,6 +36,13 @@ elif [ "$mode" = demo ]; then
 	ls -l /dev/kvm /dev/kvm-vsm
 	echo "KVMVSM: kvm-vsm-info:"
 	kvm-vsm-info
+	# The reference VMM boots a two-VTL guest (tools/vmm/guests/vsm_demo.c).
+	echo "KVMVSM: kvm-vsm-run --vtls 2 /kut/vsm_demo.flat"
+	kvm-vsm-run --vtls 2 /kut/vsm_demo.flat 2>&1 | tr -d '\r' |
+		grep -v '^enabling apic\|^smp: '
+	echo "KVMVSM: the same with --trace (what the VMM saw), first lines:"
+	kvm-vsm-run --vtls 2 --trace /kut/vsm_demo.flat 2>&1 | tr -d '\r' |
+		grep '^kvm-vsm-run: trace' | head -n 12
 else
 	for t in $tests; do
 		echo "KVMVSM: begin $t"
