@@ -94,6 +94,10 @@ static void *vp_thread(void *arg)
 			break;
 		}
 	}
+	/* No kick may reach this thread once it can be joined. */
+	pthread_mutex_lock(&vcpu->req_lock);
+	vcpu->started = false;
+	pthread_mutex_unlock(&vcpu->req_lock);
 	return NULL;
 }
 

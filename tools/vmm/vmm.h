@@ -41,7 +41,7 @@ struct vcpu {
 	struct kvm_run *run[KVM_VSM_MAX_VTLS];
 	uint32_t vtl;				/* the VTL that last ran */
 	pthread_t thread;
-	bool started;				/* @thread exists (req_lock) */
+	bool started;				/* @thread runs (req_lock) */
 	/* Work another thread asks this VP's thread to do on its own vCPUs. */
 	pthread_mutex_t req_lock;
 	struct vcpu_request *req;		/* list, req_lock */
