@@ -15,17 +15,17 @@
 #define MSR_SYSENTER_ESP	0x175
 #define MSR_KERNEL_GS_BASE	0xc0000102
 
-#define PAGE __attribute__((aligned(4096)))
+#define PAGE __aligned(4096)
 static u8 hcpage0[4096] PAGE, hcpage1[4096] PAGE;
 static u8 in0[4096] PAGE, out0[4096] PAGE;	/* VTL0's hypercall pages */
 static u8 in1[4096] PAGE, out1[4096] PAGE;	/* VTL1's */
 static u8 ro_page[4096] PAGE, na_page[4096] PAGE; /* VTL1 protects these */
-static u8 vtl1_stack[16384] __attribute__((aligned(16)));
+static u8 vtl1_stack[16384] __aligned(16);
 static u32 call_off, return_off;
 
 /* What VTL0 asks of VTL1 on each VtlCall, and what VTL1 found. */
 enum { CMD_GET_SET = 1, CMD_PROTECT };
-static volatile int cmd;
+static int cmd;	/* READ_ONCE/WRITE_ONCE: the other VTL writes it */
 static u64 got[8], st[16];
 
 static u64 get1(u8 *page, u8 *in, u8 *out, u8 vtl, u32 name)
@@ -46,7 +46,7 @@ static void vtl1_get_set(void)
 	int i;
 
 	st[0] = vp_regs(hcpage1, HVCALL_GET_VP_REGISTERS, in1, out1,
-			  HV_VP_SELF, HV_INPUT_VTL(0), names, NULL, 4);
+			HV_VP_SELF, HV_INPUT_VTL(0), names, NULL, 4);
 	for (i = 0; i < 4; i++)
 		got[i] = ((u64 *)out1)[2 * i];
 	st[1] = get1(hcpage1, in1, out1, HV_INPUT_VTL(0), REG_GDTR);
@@ -64,18 +64,18 @@ static void vtl1_get_set(void)
 	st[4] = hypercall(hcpage1, HVCALL_GET_VP_REGISTERS | HC_REP(1),
 			  in1, out1);				/* partition */
 	st[5] = vp_regs(hcpage1, HVCALL_GET_VP_REGISTERS, in1, out1, 7,
-			  HV_INPUT_VTL(0), names, NULL, 1);	/* no VP 7 */
+			HV_INPUT_VTL(0), names, NULL, 1);	/* no VP 7 */
 	st[6] = get1(hcpage1, in1, out1, 0x20 | HV_INPUT_VTL(0), REG_CR3);
 	st[7] = get1(hcpage1, in1, out1, HV_INPUT_VTL(0), 0x00021234);
 	st[8] = vp_regs(hcpage1, HVCALL_GET_VP_REGISTERS, in1, out1,
-			  HV_VP_SELF, HV_INPUT_VTL(0), bad_second, NULL, 2);
+			HV_VP_SELF, HV_INPUT_VTL(0), bad_second, NULL, 2);
 	st[9] = get1(hcpage1, in1, out1, HV_INPUT_VTL(5), REG_CR3);
 
 	/* Writes: VTL0's MSRs, then our own (refused: we are mid-call). */
 	st[10] = vp_regs(hcpage1, HVCALL_SET_VP_REGISTERS, in1, NULL,
-			   HV_VP_SELF, HV_INPUT_VTL(0), set_names, set_vals, 2);
+			 HV_VP_SELF, HV_INPUT_VTL(0), set_names, set_vals, 2);
 	st[11] = vp_regs(hcpage1, HVCALL_SET_VP_REGISTERS, in1, NULL,
-			   HV_VP_SELF, 0, set_names, set_vals, 1);
+			 HV_VP_SELF, 0, set_names, set_vals, 1);
 }
 
 /* VTL1's side of CMD_PROTECT: ro_page read-only, na_page no access. */
@@ -88,26 +88,24 @@ static void vtl1_protect(void)
 }
 
 /* VTL1: entered by VtlCall, leaves by a fast VtlReturn, forever. */
-void vtl1_main(void);
 void vtl1_main(void)
 {
 	wrmsr(HV_X64_MSR_GUEST_OS_ID, GUEST_OS_ID_OPEN_SOURCE);
 	wrmsr(HV_X64_MSR_HYPERCALL, (u64)hcpage1 | HV_X64_MSR_HYPERCALL_ENABLE);
 	for (;;) {
-		if (cmd == CMD_GET_SET)
+		if (READ_ONCE(cmd) == CMD_GET_SET)
 			vtl1_get_set();
-		else if (cmd == CMD_PROTECT)
+		else if (READ_ONCE(cmd) == CMD_PROTECT)
 			vtl1_protect();
 		vtl_switch(hcpage1 + return_off, 1);
 	}
 }
 
 asm(".globl vtl1_entry\n"
-    "vtl1_entry:\n"
-    "	call vtl1_main\n"
-    "1:	hlt\n"
-    "	jmp 1b\n");
-void vtl1_entry(void);
+	"vtl1_entry:\n"
+	"	call vtl1_main\n"
+	"1:	hlt\n"
+	"	jmp 1b\n");
 
 int main(int ac, char **av)
 {
@@ -126,13 +124,14 @@ int main(int ac, char **av)
 	}
 	call_off = offsets & 0xfff;
 	return_off = offsets >> 12 & 0xfff;
-	report(STATUS(enable_vtl1(hcpage0, in0, vtl1_entry,
-				  vtl1_stack + sizeof(vtl1_stack))) == ST_SUCCESS, "VTL1 enabled for the partition and VP 0");
+	r = enable_vtl1(hcpage0, in0, vtl1_entry,
+			vtl1_stack + sizeof(vtl1_stack));
+	report(STATUS(r) == ST_SUCCESS, "VTL1 enabled for the partition and VP 0");
 
 	/* Values VTL1 will read from VTL0 through the VMM. */
 	wrmsr(MSR_KERNEL_GS_BASE, 0x0000112233445560ull);
 	wrmsr(MSR_SYSENTER_ESP, 0x00c0ffee);
-	cmd = CMD_GET_SET;
+	WRITE_ONCE(cmd, CMD_GET_SET);
 	vtl_switch(hcpage0 + call_off, 0);
 
 	sgdt(&gdt);
@@ -175,15 +174,14 @@ int main(int ac, char **av)
 	       "VTL0 reads its own CR3");
 	r = get1(hcpage0, in0, out0, HV_INPUT_VTL(1), REG_CR3);
 	report(STATUS(r) == ST_ACCESS_DENIED, "VTL0 reading VTL1's CR3: status %#lx", r);
-	r = vp_regs(hcpage0, HVCALL_SET_VP_REGISTERS, in0, NULL, HV_VP_SELF,
-		      HV_INPUT_VTL(1), (u32[]){ REG_RIP }, (u64[]){ 0 }, 1);
+	r = set_reg(hcpage0, in0, HV_INPUT_VTL(1), REG_RIP, 0);
 	report(STATUS(r) == ST_ACCESS_DENIED, "VTL0 writing VTL1's RIP: status %#lx", r);
 	r = hypercall(hcpage0, HVCALL_GET_VP_REGISTERS | HC_REP(1) |
 		      HV_HYPERCALL_FAST, (void *)HV_PARTITION_SELF, NULL);
 	report(STATUS(r) == ST_INVALID_INPUT, "fast GetVpRegisters: status %#lx", r);
 
 	/* The VMM obeys VTL0's protections when it works for VTL0. */
-	cmd = CMD_PROTECT;
+	WRITE_ONCE(cmd, CMD_PROTECT);
 	memset(na_page, 0, sizeof(na_page));
 	((struct hv_vp_regs_hdr *)na_page)->partition_id = HV_PARTITION_SELF;
 	((struct hv_vp_regs_hdr *)na_page)->vp_index = HV_VP_SELF;

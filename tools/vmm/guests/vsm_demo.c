@@ -14,12 +14,12 @@
  */
 #include "vsm_guest.h"
 
-#define PAGE __attribute__((aligned(4096)))
+#define PAGE __aligned(4096)
 static u8 hcpage0[4096] PAGE, in0[4096] PAGE, out0[4096] PAGE;
 static u8 hcpage1[4096] PAGE, in1[4096] PAGE, out1[4096] PAGE;
 static u8 assist1[4096] PAGE, simp1[4096] PAGE;	/* VTL1's own pages */
 static u8 secret[4096] PAGE;			/* the page VTL1 guards */
-static u8 vtl1_stack[16384] __attribute__((aligned(16)));
+static u8 vtl1_stack[16384] __aligned(16);
 
 /* Entry offsets in the hypercall page, from HvRegisterVsmCodePageOffsets. */
 void *vtl1_return_entry;
@@ -27,9 +27,9 @@ static u32 call_off;
 
 /* VTL0 -> VTL1 requests, and VTL1's answers. */
 enum { REQ_HELLO = 1, REQ_READ_CR3, REQ_PROTECT };
-static volatile int req, round_trips;
-static volatile u64 vtl0_cr3_seen, vtl1_status, intercept_gpa;
-static volatile u32 intercept_access;
+static int req, round_trips;	/* plain: a VTL switch clobbers memory */
+static u64 vtl0_cr3_seen, vtl1_status, intercept_gpa;
+static u32 intercept_access;
 
 /*
  * VTL1's way out and back in. The GPRs are the VP's, shared: entered by
@@ -42,8 +42,6 @@ static volatile u32 intercept_access;
  */
 u64 vtl0_gprs[16];	/* rax rcx rdx rbx - rbp rsi rdi r8..r15 */
 u64 vtl1_return_flags;
-void vtl1_entry(void);
-void vtl1_switch_back(void);
 
 #define SAVE_VTL0_GPRS						\
 	"mov %rax, vtl0_gprs+0(%rip)\n"				\
@@ -63,32 +61,32 @@ void vtl1_switch_back(void);
 	"mov %r15, vtl0_gprs+120(%rip)\n"
 
 asm(".globl vtl1_entry\n"
-    "vtl1_entry:\n"
-    SAVE_VTL0_GPRS
-    "	call vtl1_main\n"
-    "1:	hlt\n"
-    "	jmp 1b\n"
-    ".globl vtl1_switch_back\n"
-    "vtl1_switch_back:\n"
-    "	push %rbp; push %rbx; push %r12; push %r13; push %r14; push %r15\n"
-    "	mov vtl0_gprs+16(%rip), %rdx\n"
-    "	mov vtl0_gprs+24(%rip), %rbx\n"
-    "	mov vtl0_gprs+40(%rip), %rbp\n"
-    "	mov vtl0_gprs+48(%rip), %rsi\n"
-    "	mov vtl0_gprs+56(%rip), %rdi\n"
-    "	mov vtl0_gprs+64(%rip), %r8\n"
-    "	mov vtl0_gprs+72(%rip), %r9\n"
-    "	mov vtl0_gprs+80(%rip), %r10\n"
-    "	mov vtl0_gprs+88(%rip), %r11\n"
-    "	mov vtl0_gprs+96(%rip), %r12\n"
-    "	mov vtl0_gprs+104(%rip), %r13\n"
-    "	mov vtl0_gprs+112(%rip), %r14\n"
-    "	mov vtl0_gprs+120(%rip), %r15\n"
-    "	mov vtl1_return_flags(%rip), %rcx\n"
-    "	call *vtl1_return_entry(%rip)\n"
-    SAVE_VTL0_GPRS
-    "	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbx; pop %rbp\n"
-    "	ret\n");
+	"vtl1_entry:\n"
+	SAVE_VTL0_GPRS
+	"	call vtl1_main\n"
+	"1:	hlt\n"
+	"	jmp 1b\n"
+	".globl vtl1_switch_back\n"
+	"vtl1_switch_back:\n"
+	"	push %rbp; push %rbx; push %r12; push %r13; push %r14; push %r15\n"
+	"	mov vtl0_gprs+16(%rip), %rdx\n"
+	"	mov vtl0_gprs+24(%rip), %rbx\n"
+	"	mov vtl0_gprs+40(%rip), %rbp\n"
+	"	mov vtl0_gprs+48(%rip), %rsi\n"
+	"	mov vtl0_gprs+56(%rip), %rdi\n"
+	"	mov vtl0_gprs+64(%rip), %r8\n"
+	"	mov vtl0_gprs+72(%rip), %r9\n"
+	"	mov vtl0_gprs+80(%rip), %r10\n"
+	"	mov vtl0_gprs+88(%rip), %r11\n"
+	"	mov vtl0_gprs+96(%rip), %r12\n"
+	"	mov vtl0_gprs+104(%rip), %r13\n"
+	"	mov vtl0_gprs+112(%rip), %r14\n"
+	"	mov vtl0_gprs+120(%rip), %r15\n"
+	"	mov vtl1_return_flags(%rip), %rcx\n"
+	"	call *vtl1_return_entry(%rip)\n"
+	SAVE_VTL0_GPRS
+	"	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbx; pop %rbp\n"
+	"	ret\n");
 
 /* VtlReturn; @fast: RAX/RCX stay as VTL1 leaves them. */
 static void vtl1_return(bool fast, u64 rax)
@@ -127,7 +125,6 @@ static void vtl1_intercept(void)
 	wrmsr(HV_X64_MSR_EOM, 0);
 }
 
-void vtl1_main(void);
 void vtl1_main(void)
 {
 	struct hv_vp_assist *a = (void *)assist1;
@@ -155,12 +152,12 @@ void vtl1_main(void)
 			vtl1_status = get_reg(hcpage1, in1, out1,
 					      HV_INPUT_VTL(0), REG_CR3, &v);
 			vtl0_cr3_seen = v;
-			printf("VTL1: VTL0's CR3 is %#lx (HvCallGetVpRegisters, answered by the VMM)\n",
-			       v);
+			printf("VTL1: VTL0's CR3 is %#lx (%s)\n", v,
+			       "HvCallGetVpRegisters, answered by the VMM");
 			vtl1_return(true, 0);
 		} else if (req == REQ_PROTECT) {
-			printf("VTL1: protecting GPA %#lx from VTL0 writes (HvCallModifyVtlProtectionMask)\n",
-			       (u64)secret);
+			printf("VTL1: protecting GPA %#lx from VTL0 writes (%s)\n",
+			       (u64)secret, "HvCallModifyVtlProtectionMask");
 			vtl1_status = set_reg(hcpage1, in1, 0,
 					      REG_VSM_PARTITION_CONFIG, 0x1f);
 			if (!STATUS(vtl1_status))
@@ -218,8 +215,8 @@ int main(int ac, char **av)
 		if (i & 1)
 			printf("VTL0: back in VTL0 (fast VtlReturn)\n");
 		else
-			printf("VTL0: back in VTL0 (VtlReturn, RAX %#lx from VTL1's VP assist page)\n",
-			       rax);
+			printf("VTL0: back in VTL0 (VtlReturn, RAX %#lx %s)\n",
+			       rax, "from VTL1's VP assist page");
 		if (!(i & 1))
 			report(rax == 0x1000u + i, "normal VtlReturn hands RAX back");
 	}
@@ -238,11 +235,13 @@ int main(int ac, char **av)
 		       vtl1_status);
 		printf("VTL0: writing to GPA %#lx, which VTL1 made read-only\n",
 		       (u64)secret);
-		*(volatile u8 *)secret = 0x42;
-		printf("VTL0: the write went through after VTL1 lifted the protection (value %#x)\n",
-		       secret[0]);
-		report(secret[0] == 0x42 && intercept_gpa == (u64)secret &&
-		       intercept_access == 1 && !STATUS(vtl1_status),
+		WRITE_ONCE(secret[0], 0x42);	/* VTL1 runs inside this write */
+		printf("VTL0: the write went through after VTL1 %s (value %#x)\n",
+		       "lifted the protection", READ_ONCE(secret[0]));
+		report(READ_ONCE(secret[0]) == 0x42 &&
+		       READ_ONCE(intercept_gpa) == (u64)secret &&
+		       READ_ONCE(intercept_access) == 1 &&
+		       !STATUS(READ_ONCE(vtl1_status)),
 		       "VTL1 took the intercept of VTL0's write and let it go on");
 	}
 	printf("VTL0: done\n");

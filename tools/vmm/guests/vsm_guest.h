@@ -13,6 +13,20 @@
 #include "desc.h"
 #include "hyperv.h"
 
+/* The kernel's spellings, which kvm-unit-tests' headers lack. */
+#ifndef __packed
+#define __packed	__attribute__((packed))
+#endif
+#ifndef __aligned
+#define __aligned(n)	__attribute__((aligned(n)))
+#endif
+
+/* Each guest's VTL1 entry (asm, RIP of VTL1's initial context) and body. */
+void vtl1_entry(void);
+void vtl1_main(void);
+/* vsm_demo's way from VTL1 back to VTL0, keeping VTL0's GPRs (asm). */
+void vtl1_switch_back(void);
+
 #define GUEST_OS_ID_OPEN_SOURCE	(0x8100ull << 48)
 #define HV_X64_MSR_VP_ASSIST	0x40000073
 
@@ -60,34 +74,34 @@ struct hv_vp_regs_hdr {
 	u32 vp_index;
 	u8 input_vtl;
 	u8 rsvd[3];
-} __attribute__((packed));
+} __packed;
 
 struct hv_reg_assoc {
 	u32 name;
 	u32 rsvd1;
 	u64 rsvd2;
 	u64 value[2];
-} __attribute__((packed));
+} __packed;
 
 struct hv_segment {
 	u64 base;
 	u32 limit;
 	u16 selector;
 	u16 attributes;
-} __attribute__((packed));
+} __packed;
 
 struct hv_table {
 	u16 pad[3];
 	u16 limit;
 	u64 base;
-} __attribute__((packed));
+} __packed;
 
 struct hv_vp_context {
 	u64 rip, rsp, rflags;
 	struct hv_segment cs, ds, es, fs, gs, ss, tr, ldtr;
 	struct hv_table idtr, gdtr;
 	u64 efer, cr0, cr3, cr4, pat;
-} __attribute__((packed));
+} __packed;
 
 struct hv_enable_vp_vtl {
 	u64 partition_id;
@@ -95,7 +109,7 @@ struct hv_enable_vp_vtl {
 	u8 target_vtl;
 	u8 rsvd[3];
 	struct hv_vp_context ctx;
-} __attribute__((packed));
+} __packed;
 
 struct hv_protect_input {
 	u64 partition_id;
@@ -103,7 +117,7 @@ struct hv_protect_input {
 	u8 input_vtl;
 	u8 rsvd[3];
 	u64 gpfn[];
-} __attribute__((packed));
+} __packed;
 
 /* The VTL control area of the VP assist page. */
 struct hv_vp_assist {
@@ -130,7 +144,7 @@ struct hv_intercept_msg {
 	u8 insn_byte_count, access_info, tpr, rsvd2;
 	u64 gva, gpa;
 	u8 insn[16];
-} __attribute__((packed));
+} __packed;
 
 static inline u64 hypercall(void *page, u64 control, void *in, void *out)
 {
