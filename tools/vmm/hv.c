@@ -16,7 +16,12 @@
  * resample fd tells us when the guest acknowledged that SINT (EOM or EOI),
  * which is when a message waiting for a busy slot goes in.
  * HvPostMessage and HvSignalEvent to those connections end KVM_RUN
- * (KVM_EXIT_HYPERV_HCALL) and are answered here. The message and event
+ * (KVM_EXIT_HYPERV_HCALL) and are answered here. The target VP's message
+ * slot and event flags are then changed on that VP's own thread, its
+ * guest stopped (as QEMU does it): the guest empties a slot and looks for
+ * MessagePending without a lock, so a "busy, mark it pending" decided
+ * while it runs could mark a slot it has just emptied, and the message
+ * would wait for an EOM that never comes. The message and event
  * pages are the calling VTL's: with kvm-vsm they are overlay pages, which
  * only kvmvsm_overlay_read/write reach (our RAM mapping shows the RAM
  * beneath them).
@@ -88,6 +93,8 @@ struct sint_route {
 	int fd, resample_fd;		/* irqfd trigger and ack */
 	bool staged;			/* @msg waits for the slot */
 	struct hv_message msg;
+	/* Event flags (= connection ids) to set in the SIEFP's slot. */
+	uint8_t evt_pending[MAX_CONNS / 8];
 };
 
 struct hv {
@@ -277,7 +284,7 @@ static void route_signal(struct sint_route *rt)
 /*
  * Put @rt's staged message into its slot of the target's SIMP, or mark
  * the busy slot MessagePending so the guest's EOM brings us back (ack).
- * Called with hv->lock.
+ * On the target VP's thread (synic_work), with hv->lock.
  */
 static void msg_deliver(struct vmm *vmm, struct sint_route *rt)
 {
@@ -314,6 +321,63 @@ static void msg_deliver(struct vmm *vmm, struct sint_route *rt)
 	route_signal(rt);
 }
 
+/*
+ * Set @rt's pending event flags in the target's SIEFP slot; a newly set
+ * flag raises the SINT. On the target VP's thread, with hv->lock.
+ */
+static void evt_deliver(struct vmm *vmm, struct sint_route *rt)
+{
+	uint64_t siefp = vmm->hv->siefp[rt->vtl][rt->vp];
+	uint64_t base = (siefp & ~0xfffull) + rt->sint * HV_EVT_FLAGS_SIZE;
+	bool raise = false;
+	uint32_t i;
+	uint8_t byte;
+
+	for (i = 0; i < sizeof(rt->evt_pending); i++) {
+		if (!rt->evt_pending[i])
+			continue;
+		if (!(siefp & SYNIC_ENABLE) ||
+		    vmm_guest_rw(vmm, rt->vtl, base + i, &byte, 1, false)) {
+			vmm_trace_at(vmm, rt->vp, rt->vtl,
+				     "synic event dropped sint=%u (no event page)",
+				     rt->sint);
+		} else if ((byte | rt->evt_pending[i]) != byte) {
+			byte |= rt->evt_pending[i];
+			vmm_guest_rw(vmm, rt->vtl, base + i, &byte, 1, true);
+			raise = true;	/* only a newly set flag interrupts */
+		}
+		rt->evt_pending[i] = 0;
+	}
+	if (raise)
+		route_signal(rt);
+}
+
+/* A VP's SynIC work, on its own thread between two entries. */
+static void synic_work(struct vcpu *vcpu, void *arg)
+{
+	struct vmm *vmm = vcpu->vmm;
+	struct hv *hv = vmm->hv;
+	uint32_t i;
+
+	(void)arg;
+	pthread_mutex_lock(&hv->lock);
+	for (i = 0; i < MAX_ROUTES; i++) {
+		struct sint_route *rt = &hv->routes[i];
+
+		if (!rt->used || rt->vp != vcpu->index)
+			continue;
+		evt_deliver(vmm, rt);
+		msg_deliver(vmm, rt);
+	}
+	pthread_mutex_unlock(&hv->lock);
+}
+
+/* Have @rt's VP do its SynIC work (the caller's own VP: before it re-enters). */
+static void synic_kick(struct vmm *vmm, struct sint_route *rt)
+{
+	vcpu_request(&vmm->vcpus[rt->vp], synic_work, NULL);
+}
+
 /* Acks (EOM, EOI) of SINTs: retry the messages that waited for them. */
 static void *ack_thread(void *arg)
 {
@@ -345,8 +409,9 @@ static void *ack_thread(void *arg)
 			if (!(pfd[i].revents & POLLIN) || !rts[i]->used ||
 			    rts[i]->resample_fd != pfd[i].fd)
 				continue;
-			if (eventfd_read(rts[i]->resample_fd, &v) == 0)
-				msg_deliver(vmm, rts[i]);
+			if (eventfd_read(rts[i]->resample_fd, &v) == 0 &&
+			    rts[i]->staged)
+				synic_kick(vmm, rts[i]);
 		}
 		pthread_mutex_unlock(&hv->lock);
 	}
@@ -441,7 +506,7 @@ static uint16_t post_message(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 		rt->msg.payload_size = in.payload_size;
 		memcpy(rt->msg.payload, in.payload, in.payload_size);
 		rt->staged = true;
-		msg_deliver(vmm, rt);
+		synic_kick(vmm, rt);
 		st = HV_STATUS_SUCCESS;
 	}
 	pthread_mutex_unlock(&vmm->hv->lock);
@@ -456,9 +521,7 @@ static uint16_t signal_event(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 {
 	uint32_t conn = param & 0xffffff, flag = param >> 32 & 0xffff;
 	struct sint_route *rt;
-	uint64_t siefp, at;
 	uint16_t st = HV_STATUS_SUCCESS;
-	uint8_t byte;
 
 	if (!(ctl & BIT_ULL(16))) {	/* memory form: read the u64 */
 		if (param & 7)
@@ -475,19 +538,11 @@ static uint16_t signal_event(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 
 	pthread_mutex_lock(&vmm->hv->lock);
 	rt = vmm->hv->evt_conn[conn];
-	siefp = rt ? vmm->hv->siefp[rt->vtl][rt->vp] : 0;
-	at = (siefp & ~0xfffull) + (rt ? rt->sint : 0) * HV_EVT_FLAGS_SIZE +
-	     conn / 8;
 	if (!rt || rt->vtl != vtl) {
 		st = HV_STATUS_INVALID_CONNECTION_ID;
-	} else if (!(siefp & SYNIC_ENABLE) ||
-		   vmm_guest_rw(vmm, vtl, at, &byte, 1, false)) {
-		vmm_trace(vmm, vcpu, "synic event dropped conn=%u (no event page)",
-			  conn);
-	} else if (!(byte & 1u << (conn % 8))) {
-		byte |= 1u << (conn % 8);
-		vmm_guest_rw(vmm, vtl, at, &byte, 1, true);
-		route_signal(rt);	/* only a newly set flag interrupts */
+	} else {
+		rt->evt_pending[conn / 8] |= 1u << (conn % 8);
+		synic_kick(vmm, rt);
 	}
 	pthread_mutex_unlock(&vmm->hv->lock);
 	vmm_trace(vmm, vcpu, "hypercall signal-event conn=%u status=0x%x", conn,
