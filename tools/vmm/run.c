@@ -31,9 +31,15 @@ static void fatal_exit(struct vmm *vmm, struct vcpu *vcpu, uint32_t vtl,
 
 	ioctl(vcpu->fd[vtl], KVM_GET_REGS, &regs);
 	fflush(stdout);
-	fprintf(stderr, "kvm-vsm-run: vp %u vtl %u: %s (exit reason %u) at RIP 0x%llx\n",
+	fprintf(stderr, "kvm-vsm-run: vp %u vtl %u: %s (exit reason %u) at RIP 0x%llx",
 		vcpu->index, vtl, exit_name(run->exit_reason),
 		run->exit_reason, (unsigned long long)regs.rip);
+	/* What the hardware said: VMX's exit reason, SVM's exit code (-1). */
+	if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+		fprintf(stderr, ", hardware reason 0x%llx on host CPU %u",
+			(unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			run->fail_entry.cpu);
+	fputc('\n', stderr);
 	vmm_exit(vmm, 4);
 }
 
